@@ -17,6 +17,7 @@ from typing import Iterator, Sequence
 from .answer import Answerer, Draft, make_answerer
 from .answer.base import decline_draft
 from .citations import CitationChecker, renumber_markers
+from .condense import Condenser, RuleCondenser, make_condenser
 from .config import Settings, load_settings
 from .errors import QuestionError
 from .index import ChromaIndex, make_chroma_client
@@ -47,13 +48,15 @@ class Assistant:
     """Index articles and answer questions about them with checked citations."""
 
     def __init__(self, settings: Settings, embedder: Embedder, index: ChromaIndex,
-                 answerer: Answerer, checker: CitationChecker | None = None):
+                 answerer: Answerer, checker: CitationChecker | None = None,
+                 condenser: Condenser | None = None):
         self.settings = settings
         self.embedder = embedder
         self.index = index
         self.answerer = answerer
         self.retriever = Retriever(index, embedder, top_k=settings.top_k)
         self.checker = checker or CitationChecker(settings.support_threshold, embedder)
+        self.condenser = condenser or RuleCondenser()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, embedder: Embedder | None = None,
@@ -63,7 +66,8 @@ class Assistant:
         embedder = embedder or make_embeddings(settings)
         index = ChromaIndex(client or make_chroma_client(settings), settings.collection,
                             embedder.name)
-        return cls(settings, embedder, index, make_answerer(settings, chat_model))
+        return cls(settings, embedder, index, make_answerer(settings, chat_model),
+                   condenser=make_condenser(settings, chat_model))
 
     # --- indexing ----------------------------------------------------------------
     def ingest(self, path: Path | str, prune: bool = False,
@@ -114,8 +118,10 @@ class Assistant:
                                 f"{len(question)}")
         language = detect_language(question)
         history = tuple(request.get("history") or ())
+        # a follow-up ("Und was sagte Pjöngjang dazu?") is searched as a standalone query
+        query = self.condenser.condense(question, history) if history else question
         return Turn(question, history, request.get("filters"), request.get("top_k"),
-                    language, query=question)
+                    language, query=query)
 
     def _retrieve(self, turn: Turn) -> Turn:
         turn.retrieval = self.retriever.retrieve(turn.query, turn.filters, turn.top_k)
