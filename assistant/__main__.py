@@ -25,6 +25,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("chat", help="chat in the terminal")
     for command in (ingest, ask, *[p for n, p in sub.choices.items() if n == "chat"]):
         command.add_argument("--index", type=Path, help="index directory (default .index)")
+    evaluate = sub.add_parser("eval", help="run an eval set and apply the release gate")
+    evaluate.add_argument("--index", type=Path, help="index cache (default .index/eval/SET)")
+    from .evaluation.command import add_arguments
+
+    add_arguments(evaluate)
     return parser
 
 
@@ -35,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .chain import Assistant
         from .config import load_settings
 
+        if args.command == "eval":  # builds its own assistants, one per corpus variant
+            from .evaluation.command import main as run_eval
+
+            return run_eval(args, load_settings())
         overrides = {"index_dir": args.index} if args.index else {}
         assistant = Assistant.from_settings(load_settings(**overrides))
         return COMMANDS[args.command](assistant, args)

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     strict: bool = False  # ingest exits non-zero when a file is skipped
 
+    # evaluation (``assistant eval``): judge and where the shared eval data lives
+    eval_judge: Literal["offline", "llm"] = "offline"  # llm: the configured chat model
+    eval_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
+
     @model_validator(mode="after")
     def _overlap_below_size(self) -> "Settings":
         if self.chunk_overlap >= self.chunk_tokens:

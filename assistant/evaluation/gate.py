@@ -1,0 +1,69 @@
+"""The release gate: every metric above its absolute floor and within tolerance of baseline.
+
+A metric fails when ``value < floor`` or ``value < baseline - tolerance``. A metric that
+could not be computed (None, e.g. no answered items) fails when it has a floor or a
+baseline, because a gate that silently skips a metric lets a total breakdown through.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+GATED = ("hit@1", "hit@5", "hit@10", "mrr", "answered", "declined", "correct", "f1",
+         "citation_recall", "citation_precision", "faithfulness")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One metric that failed the gate, and why."""
+
+    metric: str
+    value: float | None
+    limit: float
+    why: str  # "floor" or "baseline"
+
+    def message(self) -> str:
+        """A line for people: which metric, its value, the limit it missed."""
+        shown = "n/a" if self.value is None else f"{self.value:.3f}"
+        if self.why == "floor":
+            return f"{self.metric} = {shown} is below its floor {self.limit:.3f}"
+        return (f"{self.metric} = {shown} dropped below baseline - tolerance "
+                f"({self.limit:.3f})")
+
+
+def check(metrics: dict[str, float | None], floors: dict[str, float],
+          baseline: dict[str, float] | None, tolerance: float) -> list[Failure]:
+    """Every failure of ``metrics`` against floors and the baseline (empty list: pass)."""
+    failures = []
+    for name in GATED:
+        value = metrics.get(name)
+        if name in floors and (value is None or value < floors[name]):
+            failures.append(Failure(name, value, floors[name], "floor"))
+        if baseline and baseline.get(name) is not None:
+            limit = round(baseline[name] - tolerance, 6)
+            if value is None or value < limit:
+                failures.append(Failure(name, value, limit, "baseline"))
+    return failures
+
+
+def load_baseline(path: Path | None) -> dict[str, float] | None:
+    """The stored baseline metrics, or None when there is no file."""
+    if path is None or not Path(path).is_file():
+        return None
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return {k: v for k, v in data.get("metrics", data).items() if isinstance(v, (int, float))}
+
+
+def save_baseline(path: Path, metrics: dict[str, float | None], config: dict) -> None:
+    """Store the gated metrics (rounded, so diffs stay readable) and how they were made."""
+    kept = {k: round(v, 4) for k, v in metrics.items() if k in GATED and v is not None}
+    Path(path).write_text(json.dumps({"config": config, "metrics": kept}, indent=2,
+                                     ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def worst_items(items, metric: str, n: int = 5) -> list[str]:
+    """Ids of up to ``n`` items that scored lowest on ``metric`` (below 1)."""
+    scored = [(r.scores.get(metric), r.item.id) for r in items
+              if r.scores.get(metric) is not None and r.scores[metric] < 1]
+    return [item_id for _, item_id in sorted(scored)[:n]]

@@ -1,0 +1,121 @@
+"""Metrics, each a small named function, per item and aggregated (see docs/evaluation.md).
+
+Retrieval: hit@k and reciprocal rank of the first chunk from a gold article.
+Answer: containment of a normalised gold answer, SQuAD token F1.
+Citations (ALCE): recall = share of answer sentences entailed by their cited chunks;
+precision = share of citations that support their sentence alone or are needed for it.
+Faithfulness (RAGAS): share of answer statements supported by the cited context.
+Refusals: answerable items answered, unanswerable items declined.
+"""
+from __future__ import annotations
+
+import math
+import re
+import string
+import unicodedata
+from collections import Counter
+from typing import Callable, Iterable, Sequence
+
+SupportFn = Callable[[str, Sequence[str]], bool]  # (statement, passages) -> supported
+_PUNCT = set(string.punctuation) | set("„“”‚‘’«»–—…")
+_ARTICLES = re.compile(r"\b(a|an|the|der|die|das|den|dem|des|ein|eine|einen|einem|einer)\b")
+
+
+def normalise(text: str) -> str:
+    """Lower-case, numbers without thousands separators, no punctuation or articles."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"(?<=\d)[.,'’ ](?=\d{3}(?!\d))", "", text)  # 12.000 -> 12000
+    text = "".join(" " if ch in _PUNCT else ch for ch in text)
+    text = _ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def contains_answer(answer: str, golds: Iterable[str]) -> float:
+    """1.0 when any normalised gold answer occurs in the normalised answer, else 0.0."""
+    norm = f" {normalise(answer)} "
+    return float(any(g and f" {g} " in norm for g in (normalise(x) for x in golds)))
+
+
+def token_f1(answer: str, golds: Iterable[str]) -> float:
+    """Best SQuAD token F1 of the answer against any gold answer."""
+    predicted = normalise(answer).split()
+    best = 0.0
+    for gold in golds:
+        truth = normalise(gold).split()
+        common = sum((Counter(predicted) & Counter(truth)).values())
+        if common:
+            precision, recall = common / len(predicted), common / len(truth)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+def first_gold_rank(ranked_articles: Sequence[str], gold: Iterable[str]) -> int | None:
+    """1-based rank of the first chunk from a gold article, or None."""
+    golds = set(gold)
+    return next((i for i, a in enumerate(ranked_articles, 1) if a in golds), None)
+
+
+def hit_at(rank: int | None, k: int) -> float:
+    """1.0 when the gold article is among the first k results."""
+    return float(rank is not None and rank <= k)
+
+
+def reciprocal_rank(rank: int | None) -> float:
+    """1/rank of the first gold result, 0.0 when none was retrieved."""
+    return 1.0 / rank if rank else 0.0
+
+
+def citation_recall(sentences: Sequence[tuple[str, Sequence[str]]], supports: SupportFn
+                    ) -> float | None:
+    """ALCE citation recall: share of sentences whose cited passages (together) support them.
+
+    ``sentences`` pairs each answer sentence with the texts it cites; a sentence citing
+    nothing counts as unsupported. None when the answer has no sentences.
+    """
+    if not sentences:
+        return None
+    return sum(bool(cited) and supports(s, cited) for s, cited in sentences) / len(sentences)
+
+
+def citation_precision(sentences: Sequence[tuple[str, Sequence[str]]], supports: SupportFn
+                       ) -> float | None:
+    """ALCE citation precision: share of citations that are relevant to their sentence.
+
+    A citation is irrelevant when its sentence is not supported by all its citations, or
+    when it alone does not support the sentence and the other citations still do.
+    None when there are no citations.
+    """
+    relevant = total = 0
+    for sentence, cited in sentences:
+        total += len(cited)
+        if not cited or not supports(sentence, cited):
+            continue
+        for i, passage in enumerate(cited):
+            others = [p for j, p in enumerate(cited) if j != i]
+            alone = supports(sentence, [passage])
+            relevant += alone or not (others and supports(sentence, others))
+    return relevant / total if total else None
+
+
+def faithfulness(statements: Sequence[str], context: Sequence[str], supports: SupportFn
+                 ) -> float | None:
+    """RAGAS faithfulness: supported statements / statements, against the cited context."""
+    if not statements:
+        return None
+    if not context:
+        return 0.0
+    return sum(supports(s, context) for s in statements) / len(statements)
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    """Mean of the values that are not None; None when there are none."""
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100): the value at rank ceil(q/100 * n)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]

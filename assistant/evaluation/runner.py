@@ -1,0 +1,199 @@
+"""The eval runner: build (or reuse) an index per corpus variant, ask every item, score it.
+
+Stages: ``prepare`` (ingest each variant's corpus into ``<cache>/index-<variant>``; vectors
+are cached by text, so a second variant or a re-run embeds nothing new) -> ``ask`` (one
+item at a time; an item that raises is recorded as a failed item) -> ``score`` (metrics
+with the judge) -> ``aggregate``.
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..records import Answer
+from . import metrics as m
+from .judges import Judge
+from .sets import EvalItem, EvalSet
+
+RANK_DEPTH = 10  # retrieval metrics look at the first 10 chunks (hit@10)
+STAGES = ("embed_query", "search", "answer", "cite", "total")
+
+
+class CachedEmbedder:
+    """Wraps an embedder; passage vectors are kept by text hash and saved to ``path``."""
+
+    def __init__(self, embedder, path: Path | None = None):
+        self.inner = embedder
+        self.name = embedder.name
+        self.batch_size = getattr(embedder, "batch_size", 32)
+        self.path = path
+        self._vectors: dict[str, np.ndarray] = {}
+        if path is not None and path.is_file():
+            with np.load(path) as data:
+                self._vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Cached vectors; unknown texts are embedded by the wrapped embedder."""
+        keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+        todo = list(dict.fromkeys((k, t) for k, t in zip(keys, texts) if k not in self._vectors))
+        if todo:
+            fresh = self.inner.embed_passages([t for _, t in todo])
+            self._vectors.update(zip([k for k, _ in todo], fresh))
+        if not texts:
+            return self.inner.embed_passages([])
+        return np.vstack([self._vectors[k] for k in keys])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Queries are not cached: their latency is part of what is measured."""
+        return self.inner.embed_query(text)
+
+    def save(self) -> None:
+        """Write the cache (keys and vectors) next to the indexes."""
+        if self.path is None or not self._vectors:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        keys = list(self._vectors)
+        tmp = self.path.with_name(self.path.stem + ".tmp.npz")
+        np.savez(tmp, keys=np.array(keys), vectors=np.vstack([self._vectors[k] for k in keys]))
+        tmp.replace(self.path)
+
+
+@dataclass
+class ItemResult:
+    """Everything about one item: the answer, its citations, verdicts and scores."""
+
+    item: EvalItem
+    answer: str = ""
+    answered: bool = False
+    error: str = ""
+    ranked_articles: list[str] = field(default_factory=list)
+    gold_rank: int | None = None
+    sentences: list[dict] = field(default_factory=list)
+    citations: list[dict] = field(default_factory=list)
+    statements: list[dict] = field(default_factory=list)
+    scores: dict[str, float | None] = field(default_factory=dict)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    """A whole run: per-item results, aggregated metrics and latency percentiles."""
+
+    set_name: str
+    items: list[ItemResult]
+    metrics: dict[str, float | None]
+    latency_ms: dict[str, dict[str, float | None]]
+    counts: dict[str, int]
+    config: dict[str, object]
+    seconds: float = 0.0
+
+
+def cited_pairs(answer: Answer) -> list[tuple[str, list[str]]]:
+    """(sentence, texts of the chunks it cites); a marker with no source cites ''."""
+    by_n = {c.n: c.text for c in answer.citations}
+    return [(s.text, [by_n.get(n, "") for n in s.citations]) for s in answer.sentences]
+
+
+def score_item(result: ItemResult, answer: Answer | None, judge: Judge) -> ItemResult:
+    """Fill ``result.scores`` (and verdicts) from the answer, the ranking and the judge."""
+    item, scores = result.item, result.scores
+    if item.answerable:
+        result.gold_rank = m.first_gold_rank(result.ranked_articles, item.gold_articles)
+        for k in (1, 5, 10):
+            scores[f"hit@{k}"] = m.hit_at(result.gold_rank, k)
+        scores["mrr"] = m.reciprocal_rank(result.gold_rank)
+        scores["answered"] = float(result.answered)
+        text = " ".join(s["text"] for s in result.sentences) if result.answered else ""
+        scores["correct"] = m.contains_answer(text, item.answers)
+        scores["f1"] = m.token_f1(text, item.answers)
+    else:
+        scores["declined"] = float(answer is not None and not result.answered)
+    scores["error"] = float(bool(result.error))
+    if answer is None or not result.answered:
+        return result
+    pairs = cited_pairs(answer)
+    supports = lambda s, ps: judge.verdict(s, ps).supported  # noqa: E731
+    scores["citation_recall"] = m.citation_recall(pairs, supports)
+    scores["citation_precision"] = m.citation_precision(pairs, supports)
+    context = list(dict.fromkeys(c.text for c in answer.citations))
+    statements = judge.statements(item.question, answer.answer, [s.text for s in answer.sentences])
+    verdicts = [judge.verdict(s, context) if context else None for s in statements]
+    result.statements = [{"text": s, "supported": bool(v and v.supported),
+                          "reason": v.reason if v else "no cited context"}
+                         for s, v in zip(statements, verdicts)]
+    scores["faithfulness"] = m.faithfulness(statements, context, supports)
+    for sentence, (text, cited) in zip(result.sentences, pairs):
+        verdict = judge.verdict(text, cited) if cited else None
+        sentence["judge"] = {"supported": bool(verdict and verdict.supported),
+                             "reason": verdict.reason if verdict else "cites nothing"}
+    return result
+
+
+def ask_item(assistant, item: EvalItem, top_k: int | None) -> tuple[ItemResult, Answer | None]:
+    """Ask one item; any exception becomes a failed item with the error recorded."""
+    result = ItemResult(item)
+    try:
+        answer = assistant.ask(item.question, history=item.history, top_k=top_k)
+        depth = RANK_DEPTH if top_k is None else top_k
+        ranking = assistant.retriever.retrieve(answer.query or item.question, top_k=depth)
+    except Exception as exc:  # any failure is one failed item, never a crashed run
+        result.error = f"{type(exc).__name__}: {exc}"
+        return result, None
+    result.answer, result.answered = answer.answer, answer.answerable
+    result.ranked_articles = [r.chunk.article_id for r in ranking.retrieved]
+    result.sentences = [{"text": s.text, "citations": list(s.citations),
+                         "checker_supported": s.supported, "reason": s.reason}
+                        for s in answer.sentences]
+    result.citations = [{"n": c.n, "article_id": c.article_id, "title": c.title,
+                         "quote": c.quote} for c in answer.citations]
+    result.timings_ms = dict(answer.timings_ms)
+    return result, answer
+
+
+def aggregate(set_name: str, results: list[ItemResult], config: dict) -> RunResult:
+    """Mean of every metric over the items it applies to; latency p50/p95 per stage."""
+    names = list(dict.fromkeys(k for r in results for k in r.scores))
+    metrics = {n: m.mean(r.scores.get(n) for r in results) for n in names}
+    latency = {stage: {"p50": m.percentile(v, 50), "p95": m.percentile(v, 95)}
+               for stage in STAGES
+               if (v := [r.timings_ms[stage] for r in results if stage in r.timings_ms])}
+    counts = {"items": len(results),
+              "answerable": sum(r.item.answerable for r in results),
+              "unanswerable": sum(not r.item.answerable for r in results),
+              "errors": sum(bool(r.error) for r in results)}
+    return RunResult(set_name, results, metrics, latency, counts, config)
+
+
+def progress_bar(total: int, desc: str):
+    """A tqdm bar on stderr; in a log file (not a terminal) it updates every 30 s."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="q", file=sys.stderr,
+                mininterval=0.5 if sys.stderr.isatty() else 30)
+
+
+def run_items(assistants: dict, eval_set: EvalSet, judge: Judge, top_k: int | None,
+              config: dict) -> RunResult:
+    """Ask and score every item against its variant's assistant."""
+    started = time.perf_counter()
+    results = []
+    bar = progress_bar(len(eval_set.items), f"eval {eval_set.name}")
+    for item in eval_set.items:
+        result, answer = ask_item(assistants[item.variant], item, top_k)
+        try:
+            results.append(score_item(result, answer, judge))
+        except Exception:  # a judge failure must not lose the item either
+            result.error = result.error or "scoring failed: " + traceback.format_exc(limit=1)
+            results.append(result)
+        bar.update(1)
+    bar.close()
+    run = aggregate(eval_set.name, results, config)
+    run.seconds = time.perf_counter() - started
+    return run

@@ -1,0 +1,199 @@
+"""Eval sets: JSONL sets under ``evals/<name>/`` and XQuAD (SQuAD format) as a set.
+
+A set is a list of ``EvalItem`` plus, per *variant*, the corpus the questions run against.
+Most items use the ``full`` corpus; XQuAD's decline test asks questions again against a
+``removed`` corpus that lacks their whole Wikipedia article, so the right answer is a decline.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..errors import AssistantError
+
+FULL, REMOVED = "full", "removed"
+
+
+class EvalSetError(AssistantError):
+    """An eval set is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    """One question with its gold answers and gold articles."""
+
+    id: str
+    question: str
+    language: str
+    answerable: bool
+    answers: tuple[str, ...] = ()
+    gold_articles: tuple[str, ...] = ()
+    gold_quotes: tuple[str, ...] = ()
+    history: tuple[tuple[str, str], ...] = ()  # earlier (question, answer) turns
+    kind: str = ""  # what the item probes: number, paraphrase, cross-lingual, ...
+    variant: str = FULL  # which corpus the question runs against
+
+
+@dataclass
+class EvalSet:
+    """Items plus the corpus folders each variant ingests."""
+
+    name: str
+    items: list[EvalItem]
+    corpora: dict[str, list[Path]]  # variant -> folders/files to ingest
+    floors: dict[str, float] = field(default_factory=dict)
+    tolerance: float = 0.05
+    baseline: Path | None = None
+    notes: str = ""
+
+
+def item_from_record(record: dict, where: str) -> EvalItem:
+    """An EvalItem from one JSONL object; raises EvalSetError naming the line."""
+    missing = [k for k in ("id", "question", "language", "answerable") if k not in record]
+    if missing:
+        raise EvalSetError(f"{where}: missing field(s) {', '.join(missing)}")
+    if record["answerable"] and not record.get("answers"):
+        raise EvalSetError(f"{where}: an answerable item needs at least one gold answer")
+    history = tuple((str(q), str(a)) for q, a in record.get("history", ()))
+    return EvalItem(id=str(record["id"]), question=str(record["question"]),
+                    language=str(record["language"]), answerable=bool(record["answerable"]),
+                    answers=tuple(map(str, record.get("answers", ()))),
+                    gold_articles=tuple(map(str, record.get("gold_articles", ()))),
+                    gold_quotes=tuple(map(str, record.get("gold_quotes", ()))),
+                    history=history, kind=str(record.get("kind", "")),
+                    variant=str(record.get("variant", FULL)))
+
+
+def load_jsonl_items(path: Path) -> list[EvalItem]:
+    """Every item of a JSONL file (blank lines skipped); ids must be unique."""
+    items, seen = [], set()
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalSetError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
+        item = item_from_record(record, f"{path}:{number}")
+        if item.id in seen:
+            raise EvalSetError(f"{path}:{number}: duplicate id {item.id!r}")
+        seen.add(item.id)
+        items.append(item)
+    return items
+
+
+def load_set_dir(folder: Path, root: Path) -> EvalSet:
+    """A set folder: ``items.jsonl`` plus ``set.json`` naming its corpus, floors, tolerance.
+
+    Corpus paths in ``set.json`` are relative to the project ``root``.
+    """
+    manifest_path = folder / "set.json"
+    if not manifest_path.is_file():
+        raise EvalSetError(f"expected {manifest_path} naming the set's corpus, found none")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    corpora = {variant: [root / p for p in paths]
+               for variant, paths in manifest.get("corpora", {FULL: ["corpus"]}).items()}
+    return EvalSet(name=folder.name, items=load_jsonl_items(folder / "items.jsonl"),
+                   corpora=corpora, floors=dict(manifest.get("floors", {})),
+                   tolerance=float(manifest.get("tolerance", 0.05)),
+                   baseline=folder / "baseline.json", notes=manifest.get("notes", ""))
+
+
+# --- XQuAD --------------------------------------------------------------------------------
+def xquad_article_id(title: str, n: int) -> str:
+    """Stable id of the n-th paragraph (context) of a Wikipedia article."""
+    return f"xquad-{title}-{n}"
+
+
+def read_xquad(path: Path) -> list[dict]:
+    """The ``data`` list of a SQuAD-format file."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise EvalSetError(f"{path}: expected SQuAD-format JSON with 'data', got {exc!r}") from None
+
+
+def xquad_contexts(data: list[dict], language: str) -> list[dict]:
+    """Each context as an article record for the JSONL loader."""
+    return [{"id": xquad_article_id(a["title"], n), "title": f"{a['title']} ({n})",
+             "text": p["context"], "language": language, "source": "XQuAD"}
+            for a in data for n, p in enumerate(a["paragraphs"])]
+
+
+def xquad_items(questions: list[dict], language: str) -> list[EvalItem]:
+    """One answerable item per question; the gold article is its context."""
+    return [EvalItem(id=qa["id"], question=qa["question"], language=language, answerable=True,
+                     answers=tuple(dict.fromkeys(x["text"] for x in qa["answers"])),
+                     gold_articles=(xquad_article_id(a["title"], n),), kind=a["title"])
+            for a in questions for n, p in enumerate(a["paragraphs"]) for qa in p["qas"]]
+
+
+def held_out_titles(data: list[dict], every: int = 4) -> set[str]:
+    """Every ``every``-th article title, removed from the corpus for the decline test."""
+    return {a["title"] for i, a in enumerate(data) if i % every == every - 1}
+
+
+def news_distractors(csv_path: Path, limit: int | None = None) -> list[dict]:
+    """10kGNAD articles (``category;text``) as article records ``gnad-<n>``."""
+    records = []
+    with open(csv_path, encoding="utf-8", newline="") as handle:
+        for n, row in enumerate(csv.reader(handle, delimiter=";", quotechar="'")):
+            if limit is not None and len(records) >= limit:
+                break
+            if len(row) >= 2 and row[1].strip():
+                title = row[1].strip().split(". ", 1)[0][:90]  # the teaser's first words
+                records.append({"id": f"gnad-{n}", "title": title, "text": row[1],
+                                "language": "de", "source": f"10kGNAD/{row[0]}"})
+    return records
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    """Write records as JSONL, leaving the file alone when its content is unchanged."""
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+@dataclass(frozen=True)
+class XquadSpec:
+    """Where XQuAD lives and how to run it."""
+
+    questions: Path  # the file whose questions are asked (de or en)
+    contexts: Path  # the file whose paragraphs are the corpus (de for cross-lingual)
+    language: str  # language of the questions
+    distractors: Path | None = None  # 10kGNAD CSV, or None
+    distractor_limit: int | None = None
+    limit: int | None = None  # at most this many questions, spread over all articles
+    removed: bool = True  # also ask held-out articles' questions against a corpus without them
+
+
+def build_xquad_set(name: str, spec: XquadSpec, cache: Path) -> EvalSet:
+    """An EvalSet for XQuAD whose corpora are JSONL files written under ``cache``."""
+    contexts = read_xquad(spec.contexts)
+    items = xquad_items(read_xquad(spec.questions), spec.language)
+    if spec.limit is not None and spec.limit < len(items):
+        step = len(items) / spec.limit
+        items = [items[int(i * step)] for i in range(spec.limit)]
+    news = news_distractors(spec.distractors, spec.distractor_limit) if spec.distractors else []
+    articles = xquad_contexts(contexts, "de" if "de" in spec.contexts.name else "en")
+    full, removed = cache / "corpus-full", cache / "corpus-removed"
+    write_jsonl(full / "xquad.jsonl", articles)
+    if news:
+        write_jsonl(full / "news.jsonl", news)
+    corpora = {FULL: [full]}
+    if spec.removed:
+        held = held_out_titles(contexts)
+        kept = [a for a in articles if not any(a["id"].startswith(f"xquad-{t}-") for t in held)]
+        write_jsonl(removed / "xquad.jsonl", kept)
+        if news:
+            write_jsonl(removed / "news.jsonl", news)
+        corpora[REMOVED] = [removed]
+        items += [replace(i, id=f"{i.id}#removed", answerable=False, answers=(),
+                          gold_articles=(), variant=REMOVED) for i in items if i.kind in held]
+    return EvalSet(name=name, items=items, corpora=corpora,
+                   notes=f"XQuAD dev: {spec.questions.name} questions against "
+                         f"{spec.contexts.name} contexts + {len(news)} news distractors")
