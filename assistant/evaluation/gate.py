@@ -25,7 +25,7 @@ class Failure:
 
     def message(self) -> str:
         """A line for people: which metric, its value, the limit it missed."""
-        shown = "n/a" if self.value is None else f"{self.value:.3f}"
+        shown = "n/a (no item to compute it on)" if self.value is None else f"{self.value:.3f}"
         if self.why == "floor":
             return f"{self.metric} = {shown} is below its floor {self.limit:.3f}"
         return (f"{self.metric} = {shown} dropped below baseline - tolerance "

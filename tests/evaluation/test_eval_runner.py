@@ -1,0 +1,98 @@
+"""The runner and reports on the fake assistant; a whole XQuAD-format run through the CLI
+code on the hashing embedder (fast, no model)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from assistant import load_settings
+from assistant.__main__ import _parser
+from assistant.evaluation.command import run_eval
+from assistant.evaluation.judges import OfflineJudge
+from assistant.evaluation.runner import CachedEmbedder, run_items
+from assistant.evaluation.sets import FULL, EvalItem, EvalSet
+from assistant.providers import HashingEmbedder
+from tests.evaluation.test_eval_sets import write_squad
+
+
+def items():
+    return [
+        EvalItem("num", "Wie viele Soldaten hat Nordkorea nach Russland geschickt?", "de", True,
+                 ("12.000",), ("troops",)),
+        EvalItem("storm", "How strong were the winds of the storm on the coast?", "en", True,
+                 ("140 km/h",), ("weather",)),
+        EvalItem("empty", " ", "de", True, ("x",), ("troops",)),  # raises QuestionError
+        EvalItem("off", "Wer gewann die Fußball Weltmeisterschaft 1954 in Bern?", "de", False),
+    ]
+
+
+@pytest.fixture
+def run(fake_assistant, corpus_dir):
+    fake_assistant.ingest(corpus_dir)
+    eval_set = EvalSet("tiny", items(), {FULL: [corpus_dir]})
+    return run_items({FULL: fake_assistant}, eval_set, OfflineJudge(), None, {"judge": "offline"})
+
+
+def test_runner_scores_each_item_and_records_errors(run):
+    by_id = {r.item.id: r for r in run.items}
+    assert by_id["num"].gold_rank == 1 and by_id["num"].scores["hit@1"] == 1.0
+    assert by_id["num"].scores["correct"] == 1.0  # the quoted sentence holds "12.000"
+    assert by_id["num"].scores["citation_precision"] == 1.0
+    assert by_id["storm"].ranked_articles[0] == "weather"
+    assert by_id["empty"].error.startswith("QuestionError")
+    assert by_id["empty"].scores["answered"] == 0.0 and by_id["empty"].scores["hit@5"] == 0.0
+    assert by_id["off"].scores["declined"] == 1.0
+    assert run.counts == {"items": 4, "answerable": 3, "unanswerable": 1, "errors": 1}
+    assert run.metrics["error"] == pytest.approx(0.25)
+    assert run.metrics["hit@1"] == pytest.approx(2 / 3)  # the failed item counts as a miss
+    assert set(run.latency_ms) >= {"embed_query", "search", "answer", "cite", "total"}
+
+
+def test_an_unexpected_exception_is_a_failed_item(fake_assistant, corpus_dir, monkeypatch):
+    fake_assistant.ingest(corpus_dir)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(fake_assistant, "ask", broken)
+    eval_set = EvalSet("tiny", items()[:2], {FULL: [corpus_dir]})
+    run = run_items({FULL: fake_assistant}, eval_set, OfflineJudge(), None, {})
+    assert [r.error for r in run.items] == ["RuntimeError: boom"] * 2
+    assert run.metrics["answered"] == 0.0
+
+
+def test_cached_embedder_embeds_each_text_once_and_persists(tmp_path):
+    calls = []
+
+    class Counting(HashingEmbedder):
+        def embed_passages(self, texts):
+            calls.append(list(texts))
+            return super().embed_passages(texts)
+
+    cached = CachedEmbedder(Counting(), tmp_path / "vectors.npz")
+    first = cached.embed_passages(["a b", "c d", "a b"])
+    again = cached.embed_passages(["c d"])
+    assert calls == [["a b", "c d"]] and np.allclose(first[1], again[0])
+    cached.save()
+    reloaded = CachedEmbedder(Counting(), tmp_path / "vectors.npz")
+    assert np.allclose(reloaded.embed_passages(["a b"])[0], first[0]) and len(calls) == 1
+
+
+def test_xquad_run_end_to_end_writes_reports_and_applies_floors(tmp_path, capsys):
+    write_squad(tmp_path / "xquad-dev.de.json", ["Alpha", "Beta", "Gamma", "Delta"])
+    settings = load_settings(embeddings="fake", eval_data_dir=tmp_path,
+                             decline_threshold_de=0.3, decline_threshold_en=0.3)
+    args = _parser().parse_args(["eval", "--set", "xquad-de", "--index", str(tmp_path / "ix"),
+                                 "--out", str(tmp_path / "out")])
+    status = run_eval(args, settings, embedder=HashingEmbedder())
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert len(report["items"]) == 8 + 2  # Delta's 2 questions again, against the removed corpus
+    removed = [i for i in report["items"] if i["variant"] == "removed"]
+    assert all(not i["expected_answerable"] for i in removed)
+    assert report["gate"]["passed"] == (status == 0)
+    assert "<svg" in (tmp_path / "out" / "report.html").read_text()
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "## Worst items first" in markdown and "| hit@5 |" in markdown
+    assert f"gate {'passed' if status == 0 else 'FAILED'} for set xquad-de" in capsys.readouterr().out

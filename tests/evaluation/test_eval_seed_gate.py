@@ -1,0 +1,36 @@
+"""CI's release gate: the real seed set with the real default embedder, end to end, through
+the ``assistant eval`` command; and proof that degrading retrieval makes it fail."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.__main__ import main
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("seed-index")
+
+
+def test_seed_gate_passes(cache, tmp_path, capsys):
+    status = main(["eval", "--set", "seed", "--index", str(cache), "--out", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert status == 0, captured.out + captured.err
+    assert "gate passed for set seed" in captured.out
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["counts"]["errors"] == 0 and report["gate"]["passed"] is True
+    assert report["metrics"]["hit@5"] == 1.0
+
+
+def test_seed_gate_fails_naming_the_metric_when_retrieval_is_degraded(cache, tmp_path, capsys):
+    status = main(["eval", "--set", "seed", "--index", str(cache), "--out", str(tmp_path),
+                   "--top-k", "0"])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "FAIL hit@5 = 0.000 is below its floor 0.900; worst items: de-" in captured.err
+    assert "FAIL answered = 0.000 is below its floor" in captured.err
+    assert "gate FAILED for set seed" in captured.out

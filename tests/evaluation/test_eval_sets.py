@@ -1,0 +1,90 @@
+"""Eval set loaders: JSONL sets (the committed seed set included) and XQuAD."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluation.sets import (FULL, REMOVED, EvalSetError, XquadSpec, build_xquad_set,
+                                       load_jsonl_items, load_set_dir, news_distractors,
+                                       xquad_article_id)
+from tests.conftest import shared_file
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write_squad(path: Path, titles: list[str], language: str = "de") -> Path:
+    """A tiny SQuAD-format file: two paragraphs per title, one question per paragraph."""
+    data = [{"title": t, "paragraphs": [
+        {"context": f"{t} Absatz {n}: Die Zahl ist {i * 10 + n}.",
+         "qas": [{"id": f"{t}-{n}", "question": f"Welche Zahl nennt {t} {n}?",
+                  "answers": [{"text": str(i * 10 + n), "answer_start": 0}]}]}
+        for n in range(2)]} for i, t in enumerate(titles)]
+    path.write_text(json.dumps({"version": "1.1", "data": data}), encoding="utf-8")
+    return path
+
+
+def test_jsonl_items_are_validated(tmp_path):
+    path = tmp_path / "items.jsonl"
+    path.write_text('{"id": "a", "question": "Q?", "language": "de", "answerable": true, '
+                    '"answers": ["x"], "gold_articles": ["doc"], "history": [["q0", "a0"]]}\n\n'
+                    '{"id": "b", "question": "Q2?", "language": "en", "answerable": false}\n')
+    first, second = load_jsonl_items(path)
+    assert first.history == (("q0", "a0"),) and first.gold_articles == ("doc",)
+    assert second.answerable is False and second.variant == FULL
+    path.write_text('{"id": "a", "question": "Q?", "language": "de", "answerable": true}\n')
+    with pytest.raises(EvalSetError, match="needs at least one gold answer"):
+        load_jsonl_items(path)
+    path.write_text('{"id": "a", "question": "Q?", "language": "de", "answerable": false}\n' * 2)
+    with pytest.raises(EvalSetError, match="duplicate id 'a'"):
+        load_jsonl_items(path)
+
+
+def test_the_seed_set_covers_what_the_issue_asks_for():
+    seed = load_set_dir(ROOT / "evals" / "seed", ROOT)
+    kinds = {item.kind for item in seed.items}
+    assert {"number", "date", "paraphrase", "follow-up", "cross-lingual", "unanswerable",
+            "reported-claim"} <= kinds
+    assert {item.language for item in seed.items} == {"de", "en"}
+    assert seed.corpora == {FULL: [ROOT / "corpus"]}
+    assert all(item.gold_articles for item in seed.items if item.answerable)
+    assert any(item.history for item in seed.items)
+    assert seed.baseline.is_file() and seed.floors
+
+
+def test_xquad_set_with_removed_articles(tmp_path):
+    titles = ["A", "B", "C", "D", "E", "F", "G", "H"]  # every 4th title is held out: D, H
+    squad = write_squad(tmp_path / "xquad-dev.de.json", titles)
+    built = build_xquad_set("xquad-de", XquadSpec(squad, squad, "de"), tmp_path / "cache")
+    answerable = [i for i in built.items if i.answerable]
+    removed = [i for i in built.items if not i.answerable]
+    assert len(answerable) == 16 and answerable[0].gold_articles == (xquad_article_id("A", 0),)
+    assert {i.id for i in removed} == {f"{t}-{n}#removed" for t in "DH" for n in range(2)}
+    assert all(i.variant == REMOVED for i in removed)
+    kept = (tmp_path / "cache" / "corpus-removed" / "xquad.jsonl").read_text()
+    assert "xquad-D-0" not in kept and "xquad-C-1" in kept
+    limited = build_xquad_set("x", XquadSpec(squad, squad, "de", limit=4, removed=False),
+                              tmp_path / "cache2")
+    assert [i.id for i in limited.items] == ["A-0", "C-0", "E-0", "G-0"]  # every 4th of 16
+
+
+def test_news_distractors_read_the_10kgnad_format(tmp_path):
+    csv_path = tmp_path / "news.csv"
+    csv_path.write_text("Sport;'Der Verein gewann. Mehr dazu, später.'\nWeb;'Ein Text; mit Semikolon'\n",
+                        encoding="utf-8")
+    records = news_distractors(csv_path)
+    assert [r["id"] for r in records] == ["gnad-0", "gnad-1"]
+    assert records[1]["text"] == "Ein Text; mit Semikolon" and records[0]["title"] == "Der Verein gewann"
+    assert len(news_distractors(csv_path, limit=1)) == 1
+
+
+def test_real_xquad_files_load_as_sets(tmp_path):
+    de, en = shared_file("xquad-dev.de.json"), shared_file("xquad-dev.en.json")
+    built = build_xquad_set("xquad-en", XquadSpec(en, de, "en", removed=True), tmp_path)
+    answerable = [i for i in built.items if i.answerable]
+    assert len(answerable) == 612
+    contexts = (tmp_path / "corpus-full" / "xquad.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(contexts) == 120 and json.loads(contexts[0])["language"] == "de"
+    held = {i.kind for i in built.items if not i.answerable}
+    assert len(held) == 6  # whole Wikipedia articles removed for the decline test
