@@ -23,7 +23,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the full answer as JSON")
     ask.add_argument("--top-k", type=int)
     sub.add_parser("chat", help="chat in the terminal")
-    for command in (ingest, ask, *[p for n, p in sub.choices.items() if n == "chat"]):
+    serve = sub.add_parser("serve", help="browser chat and HTTP API on one port")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 7860)")
+    for command in (ingest, ask, serve, *[p for n, p in sub.choices.items() if n == "chat"]):
         command.add_argument("--index", type=Path, help="index directory (default .index)")
     evaluate = sub.add_parser("eval", help="run an eval set and apply the release gate")
     evaluate.add_argument("--index", type=Path, help="index cache (default .index/eval/SET)")
@@ -45,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_eval(args, load_settings())
         overrides = {"index_dir": args.index} if args.index else {}
+        overrides.update({k: v for k in ("host", "port") if (v := getattr(args, k, None))})
         assistant = Assistant.from_settings(load_settings(**overrides))
         return COMMANDS[args.command](assistant, args)
     except AssistantError as exc:
@@ -133,7 +137,14 @@ def _chat(assistant, args) -> int:
             print(f"error: {exc}\n")
 
 
-COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat}
+def _serve(assistant, args) -> int:
+    from .server import serve
+
+    serve(assistant)
+    return 0
+
+
+COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat, "serve": _serve}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -81,6 +81,18 @@ class Settings(BaseSettings):
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     strict: bool = False  # ingest exits non-zero when a file is skipped
 
+    # the server (``python app.py`` / ``assistant serve``): UI and HTTP API on one port
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=0, le=65535)
+    api_key: SecretStr | None = None  # bearer token for /api and /v1 when set
+    ui_username: str = "assistant"
+    ui_password: SecretStr | None = None  # HTTP basic auth for the browser UI when set
+    # binding beyond loopback without api_key and ui_password is refused unless this is on
+    allow_no_auth: bool = False
+    max_body_bytes: int = Field(1_048_576, ge=1024)  # JSON requests to /api and /v1
+    max_upload_bytes: int = Field(20_971_520, ge=1024)  # /api/ingest and UI uploads
+    uploads_dir: Path | None = None  # where uploaded articles are kept; default index_dir/uploads
+
     # evaluation (``assistant eval``): judge and where the shared eval data lives
     eval_judge: Literal["offline", "llm"] = "offline"  # llm: the configured chat model
     eval_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"

@@ -1,0 +1,104 @@
+"""The combined app: the HTTP API and the Gradio UI on one FastAPI app, one port."""
+from __future__ import annotations
+
+import os
+
+from ..chain import Assistant
+from ..config import Settings
+from ..errors import AssistantError
+from .security import GuardMiddleware, check_exposure
+from .state import ServerState
+
+DESCRIPTION = ("Question answering over German and English news with checked citations. "
+               "`/api/*` is this assistant's API; `/v1/*` is OpenAI-compatible. "
+               "See docs/api.md.")
+
+
+def build_app(assistant: Assistant, with_ui: bool = True):
+    """FastAPI app with the API routes, error handlers, guards and (optionally) the UI."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
+    from fastapi import FastAPI
+
+    from .api import build_router
+    from .openai_api import build_openai_router
+
+    state = ServerState(assistant)
+    app = FastAPI(title="News assistant", version="0.1.0", description=DESCRIPTION)
+    app.state.assistant_state = state
+    app.include_router(build_router(state))
+    app.include_router(build_openai_router(state))
+    _add_error_handlers(app)
+    app.add_middleware(GuardMiddleware, settings=assistant.settings)
+    if with_ui:
+        import gradio as gr
+
+        from .ui import CSS, build_blocks
+
+        app = gr.mount_gradio_app(app, build_blocks(state), path="/", ssr_mode=False,
+                                  max_file_size=assistant.settings.max_upload_bytes,
+                                  footer_links=["api"], css=CSS, mcp_server=False)
+    return app
+
+
+def _add_error_handlers(app) -> None:
+    """Every failure a client can cause is a 4xx with a message, in the route family's form."""
+    from fastapi import Request
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException
+
+    from .api import error_status
+
+    def reply(request: Request, status: int, message: str, detail=None):
+        from fastapi.responses import JSONResponse
+
+        if request.url.path.startswith("/v1/"):  # what the openai client expects
+            kind = "invalid_request_error" if status < 500 else "server_error"
+            body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
+        else:
+            body = {"error": message, **({"detail": detail} if detail else {})}
+        return JSONResponse(body, status_code=status)
+
+    @app.exception_handler(AssistantError)
+    async def assistant_error(request: Request, exc: AssistantError):
+        return reply(request, error_status(exc), str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        malformed = any(e.get("type") == "json_invalid" for e in errors)
+        message = "; ".join(_describe(e) for e in errors)
+        detail = [{k: e.get(k) for k in ("loc", "msg", "type")} for e in errors]
+        return reply(request, 400 if malformed else 422,
+                     ("malformed JSON: " if malformed else "invalid request: ") + message, detail)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        return reply(request, exc.status_code, str(exc.detail))
+
+
+def serve(assistant: Assistant, open_browser: bool = False) -> None:
+    """Serve UI + API for ``assistant`` on the configured host and port until interrupted."""
+    import uvicorn
+
+    settings = assistant.settings
+    check_exposure(settings)
+    app = build_app(assistant)
+    url = f"http://{_display_host(settings.host)}:{settings.port}/"
+    print(f"News assistant: open the chat at {url}  (API docs: {url}docs)", flush=True)
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(url)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+def _describe(error: dict) -> str:
+    """``field.path: message`` for one validation error (the JSON error itself if malformed)."""
+    if error.get("type") == "json_invalid":
+        return str((error.get("ctx") or {}).get("error", error.get("msg")))
+    where = ".".join(str(x) for x in error.get("loc", ()) if x != "body")
+    return f"{where}: {error.get('msg')}" if where else str(error.get("msg"))
+
+
+def _display_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::") else host

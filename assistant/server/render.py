@@ -1,0 +1,101 @@
+"""Answer and sources as the browser shows them (pure functions: text in, text out).
+
+The chat shows the answer as Markdown with each ``[n]`` marker as a superscript pointing
+to source n, and sentences the citation check could not support marked with ⚠ and a
+note. The sources panel is HTML: one card per citation with title, source and date, and
+the whole chunk text with the supporting sentence highlighted.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+from ..citations import MARKER
+from ..records import Answer, Citation
+
+UNSUPPORTED = {"de": "nicht durch die Quelle gestützt", "en": "not supported by its source"}
+BACKS = {"de": "Belegt in der Antwort:", "en": "Backs these answer sentences:"}
+SOURCES_TITLE = {"de": "Quellen", "en": "Sources"}
+NO_SOURCES = {"de": "Keine Quellen: die Antwort zitiert keinen Artikel.",
+              "en": "No sources: the answer cites no article."}
+
+
+def _marker_html(match: re.Match) -> str:
+    numbers = [n.strip() for n in match.group(1).split(",")]
+    links = ",".join(f'<a href="#source-{n}">{n}</a>' for n in numbers)
+    return f" <sup>[{links}]</sup>"
+
+
+def answer_markdown(answer: Answer, show_query: bool = False) -> str:
+    """The chat message for ``answer``: markers as superscripts, unsupported sentences ⚠."""
+    text = answer.answer
+    notes = []
+    for sentence in answer.sentences:
+        if sentence.supported:
+            continue
+        label = UNSUPPORTED.get(answer.language, UNSUPPORTED["en"])
+        at = text.find(sentence.text)
+        if at >= 0:  # mark the sentence where it stands, so the reader sees which one
+            end = at + len(sentence.text)
+            text = f"{text[:at]}⚠ <u>{text[at:end]}</u>{text[end:]}"
+        notes.append(f"⚠ *{label}:* „{sentence.text}“ ({sentence.reason or 'no support'})")
+    body = MARKER.sub(_marker_html, text)
+    parts = [body, *notes]
+    if show_query:
+        label = "Suchanfrage" if answer.language == "de" else "Search query"
+        parts.append(f"🔎 *{label}:* `{answer.query or answer.question}`")
+    return "\n\n".join(parts)
+
+
+def highlighted_chunk(citation: Citation) -> str:
+    """The chunk text, escaped, with the supporting sentence in ``<mark>``."""
+    text, start, end = citation.text, citation.quote_start, citation.quote_end
+    if not (0 <= start < end <= len(text)):
+        return html.escape(text)
+    return (html.escape(text[:start]) + "<mark>" + html.escape(text[start:end]) + "</mark>"
+            + html.escape(text[end:]))
+
+
+def sources_html(answer: Answer | None) -> str:
+    """The sources panel: one card per cited chunk, with the sentences it backs."""
+    if answer is None:
+        return '<div class="sources-empty">Sources appear here after an answer.</div>'
+    language = answer.language if answer.language in SOURCES_TITLE else "en"
+    if not answer.citations:
+        return f'<div class="sources-empty">{NO_SOURCES[language]}</div>'
+    cards = [f"<h3>{SOURCES_TITLE[language]}</h3>"]
+    for citation in answer.citations:
+        cards.append(_card(citation, answer))
+    return "\n".join(cards)
+
+
+def _card(citation: Citation, answer: Answer) -> str:
+    meta = " · ".join(html.escape(x) for x in (citation.source, citation.published) if x)
+    link = (f' · <a href="{html.escape(citation.url)}" target="_blank" rel="noopener">link</a>'
+            if citation.url.startswith(("http://", "https://")) else "")
+    backs = [s for s in answer.sentences if citation.n in s.citations]
+    backed = "".join(f"<li>{'' if s.supported else '⚠ '}{html.escape(s.text)}</li>"
+                     for s in backs)
+    label = BACKS.get(answer.language, BACKS["en"])
+    return (f'<div class="source-card" id="source-{citation.n}">'
+            f'<div class="source-head"><b>[{citation.n}] {html.escape(citation.title)}</b></div>'
+            f'<div class="source-meta">{meta}{link}</div>'
+            + (f'<div class="source-backs">{label}<ul>{backed}</ul></div>' if backed else "")
+            + f'<p class="source-text">{highlighted_chunk(citation)}</p></div>')
+
+
+def stats_markdown(stats) -> str:
+    """The index panel's summary: totals, then articles/chunks per language and source."""
+    if stats.chunks == 0:
+        return ("**The index is empty.** Upload articles below (txt, md, html, jsonl) or run "
+                "`assistant ingest corpus`.")
+    lines = [f"**{stats.articles} articles, {stats.chunks} chunks** · embedder "
+             f"`{stats.embedder}` · last update {stats.last_update or 'unknown'}", "",
+             "| | articles | chunks |", "|---|---:|---:|"]
+    for key in stats.articles_by_language:
+        lines.append(f"| language `{key}` | {stats.articles_by_language[key]} | "
+                     f"{stats.chunks_by_language.get(key, 0)} |")
+    for key in stats.articles_by_source:
+        lines.append(f"| source {key} | {stats.articles_by_source[key]} | "
+                     f"{stats.chunks_by_source.get(key, 0)} |")
+    return "\n".join(lines)

@@ -1,0 +1,171 @@
+"""The browser chat (Gradio Blocks): streaming answers, sources panel, filters, index panel.
+
+Every event calls the shared ``ServerState`` (and through it ``Assistant``) only; every
+``AssistantError`` is shown to the user as its message.
+"""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from ..errors import AssistantError, QuestionError
+from ..ingest.loaders import SUFFIXES
+from ..records import Answer
+from ..retrieve import Filters
+from .render import answer_markdown, sources_html, stats_markdown
+from .state import ServerState, Upload
+
+ANY = "(any)"
+EMPTY_INDEX = ("⚠ The index is empty, so there is nothing to answer from. Upload articles "
+               "in the **Index** tab (or run `assistant ingest corpus`), then ask again.")
+CSS = """
+.source-card {border: 1px solid var(--border-color-primary); border-radius: 8px;
+  padding: 8px 12px; margin-bottom: 10px;}
+.source-meta {color: var(--body-text-color-subdued); font-size: 0.9em;}
+.source-text mark {background: #ffe58a; color: #000; padding: 0 2px;}
+.source-backs {font-size: 0.9em; margin: 4px 0;}
+"""
+
+
+def parse_filters(language: str | None, source: str | None, date_from: str | None,
+                  date_to: str | None) -> Filters | None:
+    """Filters from the UI controls; a malformed date is a QuestionError with the reason."""
+    days = []
+    for label, value in (("from", date_from), ("to", date_to)):
+        value = (value or "").strip()
+        try:
+            days.append(date.fromisoformat(value) if value else None)
+        except ValueError:
+            raise QuestionError(f"expected the '{label}' date as YYYY-MM-DD, got {value!r}") from None
+    language = None if language in (None, "", ANY) else language
+    source = None if (source or "").strip() in ("", ANY) else source.strip()
+    filters = Filters(language, source, days[0], days[1])
+    filters.where()  # validates the date range now, with a readable message
+    return None if filters == Filters() else filters
+
+
+def chat_events(state: ServerState, message: str, chat: list, turns: list, language: str,
+                source: str, date_from: str, date_to: str, show_query: bool):
+    """Yield (chat, sources html, turns, textbox) while the answer streams in."""
+    chat = list(chat or []) + [{"role": "user", "content": message or ""},
+                               {"role": "assistant", "content": ""}]
+    turns = list(turns or [])
+    try:
+        filters = parse_filters(language, source, date_from, date_to)
+        if state.assistant.index.count() == 0:
+            chat[-1]["content"] = EMPTY_INDEX
+            yield chat, sources_html(None), turns, ""
+            return
+        history = [(q, a) for q, a in turns]
+        for item in state.assistant.stream(message or "", history=history, filters=filters):
+            if isinstance(item, Answer):
+                chat[-1]["content"] = answer_markdown(item, show_query)
+                turns.append([item.question, item.answer])
+                yield chat, sources_html(item), turns, ""
+            else:
+                chat[-1]["content"] += item
+                yield chat, sources_html(None), turns, ""
+    except AssistantError as exc:  # the user's problem or the provider's: say which
+        chat[-1]["content"] = f"⚠ {exc}"
+        yield chat, sources_html(None), turns, message
+
+
+class GradioProgress:
+    """Adapts ``gr.Progress`` to the ingest pipeline's ``update(n)``/``close()`` counter."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.done = 0
+
+    def update(self, n: int = 1) -> None:
+        """Count ``n`` more embedded texts."""
+        self.done += n
+        self.progress((self.done, None), desc="embedding", unit="texts")
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def ingest_files(state: ServerState, paths: list[str] | None, progress) -> tuple[str, str]:
+    """Index uploaded files; a report with every file's problem, and the new stats."""
+    if not paths:
+        return "⚠ Choose one or more files first (txt, md, html, jsonl).", \
+            stats_markdown(state.stats())
+    uploads = [Upload(Path(p).name, Path(p).read_bytes()) for p in paths]
+    try:
+        report = state.ingest_uploads(uploads, progress=lambda: GradioProgress(progress))
+    except AssistantError as exc:
+        return f"⚠ {exc}", stats_markdown(state.stats())
+    lines = [f"✔ {report.summary()}"]
+    lines += [f"- ⚠ **{s.where}**: {s.reason}" for s in report.skipped]
+    return "\n".join(lines), stats_markdown(state.stats())
+
+
+def source_choices(state: ServerState) -> list[str]:
+    """The filter dropdown: any source, or one the index holds."""
+    return [ANY, *state.stats().articles_by_source.keys()]
+
+
+def build_blocks(state: ServerState):
+    """The Gradio app: a Chat tab and an Index tab."""
+    import gradio as gr
+
+    with gr.Blocks(title="News assistant", analytics_enabled=False) as blocks:
+        gr.Markdown("## News assistant\nAsk about the indexed articles; every statement "
+                    "is cited `[n]` and checked against its source.")
+        with gr.Tab("Chat"):
+            source = _chat_tab(gr, state)
+        with gr.Tab("Index"):
+            stats = _index_tab(gr, state, source)
+        blocks.load(lambda: (stats_markdown(state.stats()),
+                             gr.update(choices=source_choices(state))),
+                    outputs=[stats, source], api_visibility="private")
+    return blocks
+
+
+def _chat_tab(gr, state: ServerState):
+    with gr.Row():
+        with gr.Column(scale=3):
+            chat = gr.Chatbot(label="Chat", height=460, elem_id="chat",
+                              feedback_options=None)
+            turns = gr.State([])
+            message = gr.Textbox(label="Question", elem_id="question", lines=1,
+                                 placeholder="Wie viele nordkoreanische Soldaten …?",
+                                 max_length=state.settings.max_question_chars + 1)
+            with gr.Row():
+                send = gr.Button("Ask", variant="primary", elem_id="ask")
+                clear = gr.Button("New conversation")
+            with gr.Accordion("Filters and options", open=False):
+                language = gr.Dropdown([ANY, "de", "en"], value=ANY, label="Language")
+                source = gr.Dropdown([ANY], value=ANY, label="Source",
+                                     allow_custom_value=True)
+                date_from = gr.Textbox(label="Published from (YYYY-MM-DD)")
+                date_to = gr.Textbox(label="Published to (YYYY-MM-DD)")
+                show_query = gr.Checkbox(label="Show the search query (resolved follow-up)")
+        with gr.Column(scale=2):
+            sources = gr.HTML(sources_html(None), elem_id="sources")
+    inputs = [message, chat, turns, language, source, date_from, date_to, show_query]
+
+    def respond(*args):
+        yield from chat_events(state, *args)
+    send.click(respond, inputs, [chat, sources, turns, message], api_name="chat")
+    message.submit(respond, inputs, [chat, sources, turns, message], api_visibility="private")
+    clear.click(lambda: ([], sources_html(None), [], ""), None,
+                [chat, sources, turns, message], api_visibility="private")
+    return source
+
+
+def _index_tab(gr, state: ServerState, source):
+    stats = gr.Markdown("…", elem_id="index-stats")
+    files = gr.File(label="Articles (" + ", ".join(SUFFIXES) + ")", file_count="multiple",
+                    file_types=list(SUFFIXES))
+    index_button = gr.Button("Index files", variant="primary")
+    report = gr.Markdown(elem_id="ingest-report")
+    refresh = gr.Button("Refresh counts")
+
+    def ingest(paths, progress=gr.Progress()):
+        text, counts = ingest_files(state, paths, progress)
+        return text, counts, gr.update(choices=source_choices(state))
+    index_button.click(ingest, files, [report, stats, source], api_name="ingest")
+    refresh.click(lambda: stats_markdown(state.stats()), None, stats, api_visibility="private")
+    return stats

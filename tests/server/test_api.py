@@ -1,0 +1,137 @@
+"""HTTP API: /api/ask (plain and SSE), /api/index, /healthz, errors, OpenAPI schema."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.__main__ import main as cli
+
+from .conftest import TROOPS_QUESTION
+
+
+def sse_events(text: str) -> list[tuple[str, dict]]:
+    """(event, data) pairs of a text/event-stream body."""
+    events = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+def test_ask_returns_the_answer_with_citations(client):
+    response = client.post("/api/ask", json={"question": TROOPS_QUESTION})
+    assert response.status_code == 200
+    data = response.json()
+    assert "12.000" in data["answer"] and "[1]" in data["answer"]
+    assert data["citations"][0]["article_id"] == "troops"
+    assert "12.000" in data["citations"][0]["quote"]
+    assert data["sentences"] and all(s["supported"] for s in data["sentences"])
+    assert set(data) >= {"question", "query", "answerable", "language", "retrieved"}
+
+
+def test_ask_matches_the_cli_json(client, indexed, monkeypatch, capsys):
+    monkeypatch.setenv("ASSISTANT_EMBEDDINGS", "fake")
+    monkeypatch.setenv("ASSISTANT_DECLINE_THRESHOLD_DE", "0.3")
+    api = client.post("/api/ask", json={"question": TROOPS_QUESTION}).json()
+    assert cli(["ask", "--json", "--index", str(indexed.settings.index_dir),
+                TROOPS_QUESTION]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    for key in ("answer", "citations", "sentences", "query", "retrieved", "answerable"):
+        assert api[key] == printed[key], key
+
+
+def test_ask_stream_sends_deltas_then_the_checked_answer(client):
+    response = client.post("/api/ask?stream=true", json={"question": TROOPS_QUESTION})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = sse_events(response.text)
+    kinds = [kind for kind, _ in events]
+    assert kinds[-1] == "answer" and set(kinds[:-1]) == {"delta"} and len(kinds) >= 2
+    final = events[-1][1]
+    assert "".join(d["text"] for _, d in events[:-1]).strip() == final["answer"]
+    plain = client.post("/api/ask", json={"question": TROOPS_QUESTION}).json()
+    assert final["citations"] == plain["citations"]
+    assert final["sentences"] == plain["sentences"]
+
+
+def test_history_resolves_a_follow_up_before_retrieval(client):
+    body = {"question": "Und was sagte Pjöngjang dazu?",
+            "history": [{"question": TROOPS_QUESTION, "answer": "Fast 12.000 [1]."}]}
+    data = client.post("/api/ask", json=body).json()
+    assert data["query"] == ("Und was sagte Pjöngjang dazu? Soldaten Nordkorea Russland "
+                             "geschickt")
+    assert data["citations"][0]["article_id"] == "troops"
+
+
+def test_filters_restrict_retrieval(client):
+    english = {"question": TROOPS_QUESTION, "filters": {"language": "en"}}
+    data = client.post("/api/ask", json=english).json()
+    assert all(c["article_id"] != "troops" for c in data["citations"])
+    assert [r["article_id"] for r in data["retrieved"]] == ["weather"]
+    dated = {"question": TROOPS_QUESTION,
+             "filters": {"published_from": "2024-10-01", "published_to": "2024-10-31",
+                         "source": "Testquelle"}}
+    data = client.post("/api/ask", json=dated).json()
+    assert [r["article_id"] for r in data["retrieved"]] == ["troops"]
+
+
+@pytest.mark.parametrize("body, status, fragment", [
+    ({"history": []}, 422, "question: Field required"),
+    ({"question": 12}, 422, "question: Input should be a valid string"),
+    ({"question": "x", "filters": {"lang": "de"}}, 422, "filters.lang: Extra inputs"),
+    ({"question": "x", "filters": {"language": "fr"}}, 422, "filters.language"),
+    ({"question": "x", "filters": {"published_from": "yesterday"}}, 422, "published_from"),
+    ({"question": "x", "top_k": -1}, 422, "top_k"),
+    ({"question": "x", "history": [["a", "b"]]}, 422, "history.0"),
+    ({"question": "x", "colour": "red"}, 422, "colour: Extra inputs"),
+    ({"question": "   "}, 400, "expected a question"),
+    ({"question": "x" * 2001}, 400, "at most 2000 characters"),
+    ({"question": "x", "filters": {"published_from": "2024-12-01",
+                                   "published_to": "2024-01-01"}}, 400, "must not be after"),
+    ([1, 2], 422, "valid dictionary"),
+])
+def test_bad_ask_requests_get_a_4xx_with_a_message(client, body, status, fragment):
+    response = client.post("/api/ask", json=body)
+    assert response.status_code == status, response.text
+    assert fragment in response.json()["error"]
+
+
+def test_malformed_json_is_a_400(client):
+    response = client.post("/api/ask", content=b'{"question": "x",',
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("malformed JSON")
+
+
+def test_bad_question_in_stream_mode_is_a_400_not_a_broken_stream(client):
+    response = client.post("/api/ask?stream=true", json={"question": " "})
+    assert response.status_code == 400
+    assert "expected a question" in response.json()["error"]
+
+
+def test_unknown_route_and_wrong_method_are_4xx(client):
+    assert client.get("/api/ask").status_code == 405
+    assert client.get("/api/nothing").status_code == 404
+
+
+def test_index_counts_articles_and_chunks(client):
+    data = client.get("/api/index").json()
+    assert data["articles"] == 2
+    assert data["articles_by_language"] == {"de": 1, "en": 1}
+    assert data["articles_by_source"] == {"Test Source": 1, "Testquelle": 1}
+    assert data["chunks"] == sum(data["chunks_by_language"].values()) >= 2
+    assert data["embedder"] == "fake/hashing-256"
+    assert data["last_update"] and data["last_update"].startswith("20")
+
+
+def test_healthz(client):
+    data = client.get("/healthz").json()
+    assert data["status"] == "ok" and data["chunks"] >= 2
+
+
+def test_openapi_schema_documents_every_endpoint(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/ask", "/api/ingest", "/api/index", "/healthz", "/v1/chat/completions",
+            "/v1/models"} <= set(paths)
+    assert "multipart/form-data" in paths["/api/ingest"]["post"]["requestBody"]["content"]

@@ -1,0 +1,110 @@
+"""Acceptance: ``python app.py`` serves a chat that a real headless Chromium can use.
+
+Real default embedder, real ``corpus/``, the server as a subprocess exactly as a user
+starts it; the screenshot is saved under ``artifacts/`` (git-ignored).
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import SEED_QUESTION, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = ROOT / "artifacts"
+
+pytestmark = pytest.mark.integration
+
+
+def server_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    env.update(GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False",
+               HF_HUB_OFFLINE="1", OMP_WAIT_POLICY="PASSIVE", PYTHONUNBUFFERED="1")
+    return env
+
+
+@pytest.fixture
+def app_server(tmp_path):
+    """``python app.py`` on a fresh index of corpus/ with the real embedder; its URL."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: test.sh installs Debian's chromium with apt-get; "
+                    f"without apt the browser test cannot run")
+    pytest.importorskip("playwright.sync_api", reason="playwright (dev dependency) missing")
+    index, env = tmp_path / "index", server_env()
+    subprocess.run([sys.executable, "-m", "assistant", "ingest", str(ROOT / "corpus"),
+                    "--index", str(index)], cwd=tmp_path, env=env, check=True, timeout=120)
+    port = free_port()
+    log = (tmp_path / "server.log").open("w+")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--index", str(index),
+                             "--port", str(port)], cwd=tmp_path, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield _wait_for_url(proc, log, timeout=120)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+        log.close()
+
+
+def _wait_for_url(proc, log, timeout: float) -> str:
+    """The URL the server prints once it is about to listen; fails with the log otherwise."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        log.seek(0)
+        text = log.read()
+        match = re.search(r"open the chat at (http://\S+/)", text)
+        if match:
+            try:
+                if httpx.get(match.group(1) + "healthz", timeout=2).status_code == 200:
+                    return match.group(1)
+            except httpx.HTTPError:
+                pass
+        if proc.poll() is not None:
+            pytest.fail(f"app.py exited with {proc.returncode}:\n{text}")
+        time.sleep(0.3)
+    pytest.fail(f"app.py did not serve within {timeout} s:\n{text}")
+
+
+def test_browser_chat_answers_the_seed_question_with_a_cited_source(app_server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 950})
+            page.set_default_timeout(60_000)
+            page.goto(app_server, wait_until="domcontentloaded")
+            box = page.locator("#question textarea")
+            box.fill(SEED_QUESTION)
+            page.locator("#ask").click()
+            page.locator("#sources .source-card").first.wait_for()
+            page.locator("#chat sup").first.wait_for()
+            chat, sources = page.locator("#chat").inner_text(), page.locator("#sources").inner_text()
+            page.screenshot(path=str(ARTIFACTS / "browser-chat.png"), full_page=True)
+            assert "12.000" in chat
+            assert "[1]" in chat
+            assert "[1] Putin nennt Entsendung nordkoreanischer Truppen" in sources
+            assert "12.000" in page.locator("#sources mark").first.inner_text()
+            page.get_by_role("tab", name="Index").click()
+            page.get_by_text(re.compile(r"1 articles, \d+ chunks")).wait_for()
+            page.screenshot(path=str(ARTIFACTS / "browser-index.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (ARTIFACTS / "browser-chat.png").stat().st_size > 10_000
