@@ -135,3 +135,27 @@ def test_openapi_schema_documents_every_endpoint(client):
     assert {"/api/ask", "/api/ingest", "/api/index", "/healthz", "/v1/chat/completions",
             "/v1/models"} <= set(paths)
     assert "multipart/form-data" in paths["/api/ingest"]["post"]["requestBody"]["content"]
+
+
+def test_provider_down_is_a_502_with_the_reason(client, indexed, monkeypatch):
+    from assistant.errors import ProviderError
+
+    def down(*args, **kwargs):
+        raise ProviderError("the answer model (gpt-4o-mini) failed: APITimeoutError: timed out")
+    monkeypatch.setattr(indexed, "ask", down)
+    response = client.post("/api/ask", json={"question": TROOPS_QUESTION})
+    assert response.status_code == 502
+    assert response.json()["error"].endswith("APITimeoutError: timed out")
+
+
+def test_provider_failing_mid_stream_ends_with_an_error_event(client, indexed, monkeypatch):
+    from assistant.errors import ProviderError
+
+    def half(*args, **kwargs):
+        yield "Fast"
+        raise ProviderError("the answer model failed: connection reset")
+    monkeypatch.setattr(indexed, "stream", half)
+    response = client.post("/api/ask?stream=true", json={"question": TROOPS_QUESTION})
+    assert sse_events(response.text) == [
+        ("delta", {"text": "Fast"}),
+        ("error", {"error": "the answer model failed: connection reset", "status": 502})]
