@@ -65,6 +65,7 @@ class Settings(BaseSettings):
                                             "openai_api_key"))
     request_timeout_s: float = Field(60.0, gt=0)
     temperature: float = Field(0.0, ge=0, le=2)
+    max_answer_tokens: int = Field(400, ge=1)
 
     # chunking and retrieval
     chunk_tokens: int = Field(200, ge=32, le=2000)
@@ -81,6 +82,10 @@ class Settings(BaseSettings):
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     strict: bool = False  # ingest exits non-zero when a file is skipped
 
+    # evaluation (``assistant eval``): judge and where the shared eval data lives
+    eval_judge: Literal["offline", "llm"] = "offline"  # llm: the configured chat model
+    eval_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
+
     # the server (``python app.py`` / ``assistant serve``): UI and HTTP API on one port
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)
@@ -92,10 +97,6 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, ge=1024)  # JSON requests to /api and /v1
     max_upload_bytes: int = Field(20_971_520, ge=1024)  # /api/ingest and UI uploads
     uploads_dir: Path | None = None  # where uploaded articles are kept; default index_dir/uploads
-
-    # evaluation (``assistant eval``): judge and where the shared eval data lives
-    eval_judge: Literal["offline", "llm"] = "offline"  # llm: the configured chat model
-    eval_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> "Settings":

@@ -144,4 +144,5 @@ def make_chat_model(settings: Settings, fake_responses: Sequence[str] | None = N
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
     return ChatOpenAI(model=settings.chat_model, base_url=settings.openai_base_url,
                       api_key=key, temperature=settings.temperature, streaming=True,
+                      max_tokens=settings.max_answer_tokens,
                       timeout=settings.request_timeout_s, max_retries=1)

@@ -1,0 +1,120 @@
+import pytest
+
+from assistant import Assistant
+from assistant.errors import IndexMismatchError
+from assistant.index import ChromaIndex, make_chroma_client
+from assistant.providers import HashingEmbedder
+
+
+class CountingEmbedder(HashingEmbedder):
+    """The hashing fake that remembers every text it embedded."""
+
+    def __init__(self):
+        super().__init__()
+        self.embedded: list[str] = []
+
+    def embed_passages(self, texts):
+        self.embedded.extend(texts)
+        return super().embed_passages(texts)
+
+
+@pytest.fixture
+def counting(fake_settings):
+    embedder = CountingEmbedder()
+    return Assistant.from_settings(fake_settings, embedder=embedder), embedder
+
+
+def _consistent(index: ChromaIndex) -> dict:
+    """Every article complete at one version; every sentence belongs to a live chunk."""
+    manifest = index.manifest()
+    for article_id, state in manifest.items():
+        assert len(state.hashes) == 1 and len(state.chunk_ids) == state.expected, article_id
+    chunk_ids = set(index.chunks.get()["ids"])
+    sentences = index.sentences.get(include=["metadatas"])["metadatas"]
+    assert {m["chunk_id"] for m in sentences} <= chunk_ids
+    return manifest
+
+
+def test_first_ingest_adds_then_rerun_embeds_nothing(counting, corpus_dir):
+    assistant, embedder = counting
+    first = assistant.ingest(corpus_dir)
+    assert (first.added, first.updated, first.unchanged, first.skipped) == (2, 0, 0, [])
+    assert first.chunks_written == 2 and first.texts_embedded == len(embedder.embedded) > 2
+    embedder.embedded.clear()
+    again = assistant.ingest(corpus_dir)
+    assert (again.added, again.updated, again.unchanged, again.texts_embedded) == (0, 0, 2, 0)
+    assert embedder.embedded == []
+    assert set(_consistent(assistant.index)) == {"troops", "weather"}
+
+
+def test_editing_one_article_reembeds_only_its_changed_text(counting, corpus_dir):
+    assistant, embedder = counting
+    assistant.ingest(corpus_dir)
+    path = corpus_dir / "weather.md"
+    path.write_text(path.read_text().replace("Thousands of homes", "Two hundred homes"))
+    embedder.embedded.clear()
+    report = assistant.ingest(corpus_dir)
+    assert (report.updated, report.unchanged) == (1, 1)
+    assert embedder.embedded == [
+        "A strong storm with winds of 140 km/h hit the northern coast on Saturday. "
+        "Two hundred homes lost power.", "Two hundred homes lost power."]
+    texts = assistant.index.chunks.get(where={"article_id": "weather"})["documents"]
+    assert texts == [embedder.embedded[0]]  # the old chunk is gone
+    _consistent(assistant.index)
+
+
+def test_prune_removes_articles_that_are_gone(counting, corpus_dir):
+    assistant, _ = counting
+    assistant.ingest(corpus_dir)
+    (corpus_dir / "troops.txt").unlink()
+    kept = assistant.ingest(corpus_dir)
+    assert kept.removed == 0 and "troops" in assistant.index.manifest()
+    pruned = assistant.ingest(corpus_dir, prune=True)
+    assert pruned.removed == 1
+    assert set(_consistent(assistant.index)) == {"weather"}
+    assert assistant.index.sentences.get(where={"article_id": "troops"})["ids"] == []
+
+
+def test_broken_files_are_reported_and_the_rest_indexed(counting, corpus_dir):
+    assistant, _ = counting
+    (corpus_dir / "broken.txt").write_bytes(b"\xff\xfe broken")
+    (corpus_dir / "dup.md").write_text("---\nid: weather\n---\nSame id again.")
+    report = assistant.ingest(corpus_dir)
+    assert report.added == 2
+    by_file = {s.where.rsplit("/", 1)[1]: s.reason for s in report.skipped}
+    assert set(by_file) == {"broken.txt", "weather.md"}  # weather.md: dup.md came first
+    assert by_file["broken.txt"].startswith("cannot read as UTF-8 text")
+    assert by_file["weather.md"] == (f"duplicate article id 'weather', first read from "
+                                     f"{corpus_dir / 'dup.md'}")
+
+
+def test_crash_mid_write_is_repaired_by_the_next_run(counting, corpus_dir, monkeypatch):
+    assistant, _ = counting
+    assistant.ingest(corpus_dir)
+    path = corpus_dir / "troops.txt"
+    path.write_text(path.read_text().replace("Die Welt", "Die ganze Welt") +
+                    "\n" + " ".join(["Ein weiterer langer Satz über die Lage folgt hier."] * 30))
+    real_upsert = assistant.index.chunks.upsert
+
+    def crash_after_first_batch(**kwargs):
+        kwargs = {k: v[:1] for k, v in kwargs.items()}  # half-written: one chunk only
+        real_upsert(**kwargs)
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(assistant.index.chunks, "upsert", crash_after_first_batch)
+    with pytest.raises(RuntimeError, match="power cut"):
+        assistant.ingest(corpus_dir)
+    state = assistant.index.manifest()["troops"]
+    assert len(state.hashes) == 2  # old and new version side by side: not complete
+    monkeypatch.undo()
+    report = assistant.ingest(corpus_dir)
+    assert (report.updated, report.unchanged) == (1, 1)
+    manifest = _consistent(assistant.index)
+    assert manifest["troops"].expected > 1
+
+
+def test_opening_an_index_with_another_embedder_is_a_clear_error(fake_settings, corpus_dir):
+    Assistant.from_settings(fake_settings, embedder=HashingEmbedder(256)).ingest(corpus_dir)
+    with pytest.raises(IndexMismatchError, match="built with embedder 'fake/hashing-256', but "
+                                                 "the configured embedder is 'fake/hashing-64'"):
+        ChromaIndex(make_chroma_client(fake_settings), "articles", HashingEmbedder(64).name)

