@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# One command: set up, index corpus/, open the chat.
+# One command: set up, index corpus/, open the chat in the browser (http://127.0.0.1:7860/).
+# `bash start.sh --terminal` opens the terminal chat instead; other flags go to app.py.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup.sh --no-dev
 .venv/bin/assistant ingest corpus
-exec .venv/bin/assistant chat
+if [ "${1:-}" = "--terminal" ]; then
+  exec .venv/bin/assistant chat
+fi
+exec .venv/bin/python app.py "$@"
