@@ -47,13 +47,26 @@ def answer_markdown(answer: Answer, show_query: bool = False) -> str:
     return "\n\n".join(parts)
 
 
-def highlighted_chunk(citation: Citation) -> str:
-    """The chunk text, escaped, with the supporting sentence in ``<mark>``."""
-    text, start, end = citation.text, citation.quote_start, citation.quote_end
-    if not (0 <= start < end <= len(text)):
-        return html.escape(text)
-    return (html.escape(text[:start]) + "<mark>" + html.escape(text[start:end]) + "</mark>"
-            + html.escape(text[end:]))
+def highlighted_chunk(citation: Citation, also: tuple[str, ...] = ()) -> str:
+    """The chunk text, escaped, with the supporting sentence (and ``also`` found) in ``<mark>``.
+
+    ``also`` are answer sentences citing this chunk; quoted verbatim (extractive answers),
+    they are highlighted too, so every quoted sentence shows where it stands.
+    """
+    text = citation.text
+    spans = [(citation.quote_start, citation.quote_end)]
+    spans += [(at, at + len(t)) for t in also if t and (at := text.find(t)) >= 0]
+    merged: list[list[int]] = []
+    for start, end in sorted(s for s in spans if 0 <= s[0] < s[1] <= len(text)):
+        if merged and start <= merged[-1][1]:  # overlapping quotes: one mark
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out, pos = [], 0
+    for start, end in merged:
+        out += [html.escape(text[pos:start]), "<mark>", html.escape(text[start:end]), "</mark>"]
+        pos = end
+    return "".join(out) + html.escape(text[pos:])
 
 
 def sources_html(answer: Answer | None) -> str:
@@ -81,7 +94,8 @@ def _card(citation: Citation, answer: Answer) -> str:
             f'<div class="source-head"><b>[{citation.n}] {html.escape(citation.title)}</b></div>'
             f'<div class="source-meta">{meta}{link}</div>'
             + (f'<div class="source-backs">{label}<ul>{backed}</ul></div>' if backed else "")
-            + f'<p class="source-text">{highlighted_chunk(citation)}</p></div>')
+            + f'<p class="source-text">'
+            f'{highlighted_chunk(citation, tuple(s.text for s in backs))}</p></div>')
 
 
 def stats_markdown(stats) -> str:

@@ -81,7 +81,7 @@ def _wait_for_url(proc, log, timeout: float) -> str:
     pytest.fail(f"app.py did not serve within {timeout} s:\n{text}")
 
 
-def test_browser_chat_answers_the_seed_question_with_a_cited_source(app_server):
+def test_browser_chat_answers_the_seed_question_with_a_cited_source(app_server, tmp_path):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -104,7 +104,23 @@ def test_browser_chat_answers_the_seed_question_with_a_cited_source(app_server):
             assert "12.000" in page.locator("#sources mark").first.inner_text()
             page.get_by_role("tab", name="Index").click()
             page.get_by_text(re.compile(r"1 articles, \d+ chunks")).wait_for()
+            _upload_from_the_browser(page, tmp_path)
             page.screenshot(path=str(ARTIFACTS / "browser-index.png"), full_page=True)
         finally:
             browser.close()
     assert (ARTIFACTS / "browser-chat.png").stat().st_size > 10_000
+
+
+def _upload_from_the_browser(page, tmp_path: Path) -> None:
+    """Index one good and one broken file from the Index tab; both outcomes are shown."""
+    good = tmp_path / "sturm.md"
+    good.write_text("---\ntitle: Sturm an der Küste\nsource: Browser-Upload\n---\n"
+                    "Ein Sturm mit 140 km/h traf am Samstag die Nordseeküste.", encoding="utf-8")
+    broken = tmp_path / "kaputt.md"
+    broken.write_text("---\nautor: x\n---\nText", encoding="utf-8")
+    page.locator("input[type=file]").set_input_files([str(good), str(broken)])
+    page.get_by_role("button", name="Index files").click()
+    report = page.locator("#ingest-report")
+    report.get_by_text(re.compile(r"articles: 1 added")).wait_for()
+    assert "kaputt.md" in report.inner_text() and "autor" in report.inner_text()
+    page.get_by_text(re.compile(r"2 articles, \d+ chunks")).wait_for()

@@ -142,3 +142,10 @@ def test_gradio_client_calls_the_chat_endpoint(live_url):
     text = content if isinstance(content, str) else "".join(p["text"] for p in content)
     assert "12.000" in text and "#source-1" in text
     assert "<mark>" in sources and box == ""
+
+
+def test_every_quoted_sentence_is_highlighted_once():
+    citation = make_answer().citations[0]
+    assert highlighted_chunk(citation, ("Dritter Satz.", "Nordkorea schickte", "fehlt")) == (
+        "Erster Satz. <mark>Nordkorea schickte 12.000 Soldaten.</mark> "
+        "<mark>Dritter Satz.</mark>")
