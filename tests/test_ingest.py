@@ -115,6 +115,9 @@ def test_crash_mid_write_is_repaired_by_the_next_run(counting, corpus_dir, monke
 
 def test_opening_an_index_with_another_embedder_is_a_clear_error(fake_settings, corpus_dir):
     Assistant.from_settings(fake_settings, embedder=HashingEmbedder(256)).ingest(corpus_dir)
-    with pytest.raises(IndexMismatchError, match="built with embedder 'fake/hashing-256', but "
-                                                 "the configured embedder is 'fake/hashing-64'"):
-        ChromaIndex(make_chroma_client(fake_settings), "articles", HashingEmbedder(64).name)
+    with pytest.raises(IndexMismatchError, match=r"built with embedder 'fake/hashing-256' \(256 "
+                                                 r"dimensions\), but the configured embedder is "
+                                                 r"'fake/hashing-64' \(64 dimensions\)"):
+        ChromaIndex(make_chroma_client(fake_settings), "articles", HashingEmbedder(64).name, 64)
+    with pytest.raises(IndexMismatchError, match=r"\(256 dimensions\), but .* \(128 dimensions\)"):
+        ChromaIndex(make_chroma_client(fake_settings), "articles", "fake/hashing-256", 128)

@@ -58,14 +58,16 @@ def test_reingesting_the_seed_corpus_embeds_nothing(seeded):
 
 def test_the_same_pipeline_against_a_real_chroma_server(tmp_path, e5):
     with chroma_server(tmp_path / "server-data") as port:
-        settings = load_settings(chroma_host="127.0.0.1", chroma_port=port)
+        settings = load_settings(chroma_host="127.0.0.1", chroma_port=port,
+                                 index_dir=tmp_path / "not-used")
         bot = Assistant.from_settings(settings, embedder=e5)
         assert bot.ingest(CORPUS).added == 1
         _assert_cites_the_figure(bot.ask(DE_Q))
         # a second client sees the same index: nothing to embed
         again = Assistant.from_settings(settings, embedder=e5).ingest(CORPUS)
         assert again.unchanged == 1 and again.texts_embedded == 0
-    assert not (tmp_path / ".index").exists()
+    assert not (tmp_path / "not-used").exists()  # the server held the index, not the disk
+    assert (tmp_path / "server-data" / "chroma.sqlite3").is_file()
 
 
 def test_cli_ingest_and_ask_json(tmp_path, capsys):
@@ -144,3 +146,16 @@ def test_a_fresh_process_imports_and_answers_without_network(tmp_path):
                          timeout=120, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "True []"
+
+
+def test_terminal_chat_answers_follow_ups_and_lists_sources(tmp_path):
+    index = tmp_path / "chat-index"
+    assert main(["ingest", str(CORPUS), "--index", str(index)]) == 0
+    chat = subprocess.run(
+        [sys.executable, "-m", "assistant", "chat", "--index", str(index)],
+        input=f"{DE_Q}\n{DECLINE_Q}\n\n", capture_output=True, text=True, timeout=120,
+        cwd=conftest.ROOT)
+    assert chat.returncode == 0, chat.stderr[-2000:]
+    out = chat.stdout
+    assert "12.000 Truppen" in out and "Quellen:" in out and "[1] Putin nennt" in out
+    assert "Das geht aus den Artikeln nicht hervor." in out
