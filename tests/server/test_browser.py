@@ -5,6 +5,7 @@ starts it; the screenshot is saved under ``artifacts/`` (git-ignored).
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -33,13 +34,10 @@ def server_env() -> dict:
     return env
 
 
-@pytest.fixture
-def app_server(tmp_path):
-    """``python app.py`` on a fresh index of corpus/ with the real embedder; its URL."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: test.sh installs Debian's chromium with apt-get; "
-                    f"without apt the browser test cannot run")
-    pytest.importorskip("playwright.sync_api", reason="playwright (dev dependency) missing")
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """``python app.py`` on a fresh index of corpus/ with the real embedder: (URL, index)."""
+    tmp_path = tmp_path_factory.mktemp("served")
     index, env = tmp_path / "index", server_env()
     subprocess.run([sys.executable, "-m", "assistant", "ingest", str(ROOT / "corpus"),
                     "--index", str(index)], cwd=tmp_path, env=env, check=True, timeout=120)
@@ -49,7 +47,7 @@ def app_server(tmp_path):
                              "--port", str(port)], cwd=tmp_path, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        yield _wait_for_url(proc, log, timeout=120)
+        yield _wait_for_url(proc, log, timeout=120), index
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -64,7 +62,7 @@ def _wait_for_url(proc, log, timeout: float) -> str:
     """The URL the server prints once it is about to listen; fails with the log otherwise."""
     import httpx
 
-    deadline = time.monotonic() + timeout
+    deadline, text = time.monotonic() + timeout, ""
     while time.monotonic() < deadline:
         log.seek(0)
         text = log.read()
@@ -76,14 +74,19 @@ def _wait_for_url(proc, log, timeout: float) -> str:
             except httpx.HTTPError:
                 pass
         if proc.poll() is not None:
-            pytest.fail(f"app.py exited with {proc.returncode}:\n{text}")
+            raise RuntimeError(f"app.py exited with {proc.returncode}:\n{text}")
         time.sleep(0.3)
-    pytest.fail(f"app.py did not serve within {timeout} s:\n{text}")
+    raise RuntimeError(f"app.py did not serve within {timeout} s:\n{text}")
 
 
-def test_browser_chat_answers_the_seed_question_with_a_cited_source(app_server, tmp_path):
+def test_browser_chat_answers_the_seed_question_with_a_cited_source(served, tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: test.sh installs Debian's chromium with apt-get; "
+                    f"without apt the browser test cannot run")
+    pytest.importorskip("playwright.sync_api", reason="playwright (dev dependency) missing")
     from playwright.sync_api import sync_playwright
 
+    app_server = served[0]
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
@@ -124,3 +127,25 @@ def _upload_from_the_browser(page, tmp_path: Path) -> None:
     report.get_by_text(re.compile(r"articles: 1 added")).wait_for()
     assert "kaputt.md" in report.inner_text() and "autor" in report.inner_text()
     page.get_by_text(re.compile(r"2 articles, \d+ chunks")).wait_for()
+
+
+def test_real_api_matches_the_cli_and_the_openai_stream_carries_citations(served):
+    import httpx
+    import openai
+
+    url, index = served
+    api = httpx.post(url + "api/ask", json={"question": SEED_QUESTION}, timeout=60).json()
+    cli = subprocess.run([sys.executable, "-m", "assistant", "ask", "--json", "--index",
+                          str(index), SEED_QUESTION], env=server_env(), capture_output=True,
+                         text=True, timeout=120, check=True)
+    printed = json.loads(cli.stdout)
+    assert "12.000" in api["answer"] and "[1]" in api["answer"]
+    assert (api["answer"], api["citations"]) == (printed["answer"], printed["citations"])
+    client = openai.OpenAI(base_url=url + "v1", api_key="unused", max_retries=0, timeout=60)
+    chunks = list(client.chat.completions.create(
+        model="news-assistant", stream=True,
+        messages=[{"role": "user", "content": SEED_QUESTION}]))
+    final = chunks[-1].model_extra
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert final["citations"] == api["citations"] and final["answer"] == api["answer"]
+    assert "12.000" in "".join(c.choices[0].delta.content or "" for c in chunks)
