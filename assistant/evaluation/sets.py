@@ -122,10 +122,18 @@ def xquad_contexts(data: list[dict], language: str) -> list[dict]:
             for a in data for n, p in enumerate(a["paragraphs"])]
 
 
-def xquad_items(questions: list[dict], language: str) -> list[EvalItem]:
-    """One answerable item per question; the gold article is its context."""
+def xquad_items(questions: list[dict], language: str, contexts: list[dict] | None = None
+                ) -> list[EvalItem]:
+    """One answerable item per question; the gold article is its context.
+
+    With ``contexts`` in another language (cross-lingual), the gold answers of the same
+    question id in that language come first: the answer quotes the contexts' language.
+    """
+    spans = {qa["id"]: [x["text"] for x in qa["answers"]]
+             for a in contexts or [] for p in a["paragraphs"] for qa in p["qas"]}
     return [EvalItem(id=qa["id"], question=qa["question"], language=language, answerable=True,
-                     answers=tuple(dict.fromkeys(x["text"] for x in qa["answers"])),
+                     answers=tuple(dict.fromkeys(spans.get(qa["id"], []) +
+                                                 [x["text"] for x in qa["answers"]])),
                      gold_articles=(xquad_article_id(a["title"], n),), kind=a["title"])
             for a in questions for n, p in enumerate(a["paragraphs"]) for qa in p["qas"]]
 
@@ -174,7 +182,8 @@ class XquadSpec:
 def build_xquad_set(name: str, spec: XquadSpec, cache: Path) -> EvalSet:
     """An EvalSet for XQuAD whose corpora are JSONL files written under ``cache``."""
     contexts = read_xquad(spec.contexts)
-    items = xquad_items(read_xquad(spec.questions), spec.language)
+    cross = spec.questions != spec.contexts
+    items = xquad_items(read_xquad(spec.questions), spec.language, contexts if cross else None)
     if spec.limit is not None and spec.limit < len(items):
         step = len(items) / spec.limit
         items = [items[int(i * step)] for i in range(spec.limit)]

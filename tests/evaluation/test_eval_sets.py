@@ -88,3 +88,16 @@ def test_real_xquad_files_load_as_sets(tmp_path):
     assert len(contexts) == 120 and json.loads(contexts[0])["language"] == "de"
     held = {i.kind for i in built.items if not i.answerable}
     assert len(held) == 6  # whole Wikipedia articles removed for the decline test
+
+
+def test_cross_lingual_items_take_gold_answers_from_the_contexts_language_first(tmp_path):
+    de = write_squad(tmp_path / "xquad-dev.de.json", ["A"])
+    en_data = json.loads(de.read_text())
+    for paragraph in en_data["data"][0]["paragraphs"]:
+        paragraph["qas"][0]["question"] = "Which number?"
+        paragraph["qas"][0]["answers"] = [{"text": "number one", "answer_start": 0}]
+    en = tmp_path / "xquad-dev.en.json"
+    en.write_text(json.dumps(en_data), encoding="utf-8")
+    built = build_xquad_set("xquad-en", XquadSpec(en, de, "en", removed=False), tmp_path / "c")
+    assert built.items[0].question == "Which number?"
+    assert built.items[0].answers == ("0", "number one")  # German span first, then English
