@@ -135,7 +135,7 @@ def test_stats_markdown_for_an_empty_index(fake_assistant):
 def test_gradio_client_calls_the_chat_endpoint(live_url):
     from gradio_client import Client
 
-    client = Client(live_url, verbose=False, download_files=False)
+    client = Client(live_url, verbose=False, download_files=False, analytics_enabled=False)
     chat, sources, box = client.predict(TROOPS_QUESTION, [], "(any)", "(any)", "", "", False,
                                         api_name="/chat")
     content = chat[-1]["content"]  # Gradio 6 returns a message's content as parts
@@ -149,3 +149,25 @@ def test_every_quoted_sentence_is_highlighted_once():
     assert highlighted_chunk(citation, ("Dritter Satz.", "Nordkorea schickte", "fehlt")) == (
         "Erster Satz. <mark>Nordkorea schickte 12.000 Soldaten.</mark> "
         "<mark>Dritter Satz.</mark>")
+
+
+def test_gradio_client_with_ui_basic_auth(tmp_path, corpus_dir):
+    import base64
+
+    import httpx
+    from gradio_client import Client
+
+    from assistant.server import build_app
+
+    from .conftest import make_assistant, running
+
+    assistant = make_assistant(tmp_path, ui_password="pw")
+    assistant.ingest(corpus_dir)
+    with running(build_app(assistant)) as url:
+        assert httpx.get(url + "/").status_code == 401
+        token = base64.b64encode(b"assistant:pw").decode()
+        client = Client(url, verbose=False, download_files=False, analytics_enabled=False,
+                        headers={"Authorization": f"Basic {token}"})
+        chat, sources, _ = client.predict(TROOPS_QUESTION, [], "(any)", "(any)", "", "",
+                                          False, api_name="/chat")
+    assert "<mark>Nordkorea hat nach Berichten fast 12.000 Soldaten" in sources
