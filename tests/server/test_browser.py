@@ -93,6 +93,9 @@ def test_browser_chat_answers_the_seed_question_with_a_cited_source(served, tmp_
         try:
             page = browser.new_page(viewport={"width": 1300, "height": 950})
             page.set_default_timeout(60_000)
+            outside: list[str] = []  # the page must not fetch anything from elsewhere
+            page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
+                (app_server, "data:", "blob:")) else None)
             page.goto(app_server, wait_until="domcontentloaded")
             box = page.locator("#question textarea")
             box.fill(SEED_QUESTION)
@@ -109,6 +112,7 @@ def test_browser_chat_answers_the_seed_question_with_a_cited_source(served, tmp_
             page.get_by_text(re.compile(r"1 articles, \d+ chunks")).wait_for()
             _upload_from_the_browser(page, tmp_path)
             page.screenshot(path=str(ARTIFACTS / "browser-index.png"), full_page=True)
+            assert outside == []
         finally:
             browser.close()
     assert (ARTIFACTS / "browser-chat.png").stat().st_size > 10_000
