@@ -171,3 +171,12 @@ def test_gradio_client_with_ui_basic_auth(tmp_path, corpus_dir):
         chat, sources, _ = client.predict(TROOPS_QUESTION, [], "(any)", "(any)", "", "",
                                           False, api_name="/chat")
     assert "<mark>Nordkorea hat nach Berichten fast 12.000 Soldaten" in sources
+
+
+def test_chat_filters_reach_retrieval(indexed):
+    state = ServerState(indexed)
+    *_, (chat, sources, _, _) = run_chat(state, TROOPS_QUESTION, language="en")
+    assert "Truppen in Russland" not in sources and "12.000" not in chat[-1]["content"]
+    *_, (chat, sources, _, _) = run_chat(state, TROOPS_QUESTION, source="Testquelle",
+                                         date_from="2024-10-01", date_to="2024-10-31")
+    assert "[1] Truppen in Russland" in sources and "12.000" in chat[-1]["content"]
