@@ -3,7 +3,7 @@
 # `bash start.sh --terminal` opens the terminal chat instead; other flags go to app.py.
 set -euo pipefail
 cd "$(dirname "$0")"
-source scripts/setup.sh --no-dev
+SETUP_SYNC_ARGS="--no-dev --inexact" source scripts/setup.sh
 .venv/bin/assistant ingest corpus
 if [ "${1:-}" = "--terminal" ]; then
   exec .venv/bin/assistant chat

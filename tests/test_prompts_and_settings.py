@@ -15,8 +15,10 @@ def test_every_prompt_file_loads_and_renders(path):
     assert rendered and all(text for _, text in rendered)
     joined = "\n".join(text for _, text in rendered)
     assert all(f"<{name}>" in joined for name in prompt.variables)
-    assert "{" not in joined.replace("{{", "")  # nothing left unfilled
-    assert set(prompt.to_langchain().input_variables) == set(prompt.variables)
+    assert not any("{" + name + "}" in joined for name in prompt.variables)  # all filled
+    template = prompt.to_langchain()
+    assert set(template.input_variables) == set(prompt.variables)
+    assert [m.content for m in template.format_messages(**values)] == [t for _, t in rendered]
 
 
 def test_prompt_with_undeclared_variable_fails_on_load():
