@@ -82,6 +82,8 @@ def markdown(run: RunResult, failures: list[Failure], baseline: dict | None) -> 
     lines += ["", "```", *text_chart(run.metrics), "```", "",
               "| stage | p50 ms | p95 ms |", "|---|---|---|"]
     lines += [f"| {s} | {_fmt(p['p50'])} | {_fmt(p['p95'])} |" for s, p in run.latency_ms.items()]
+    lines += ["", "## By kind", "", "| kind | items | answered | declined | correct |",
+              "|---|---|---|---|---|", *kind_rows(run.items)]
     lines += ["", "## Worst items first", ""]
     for r in sorted(run.items, key=badness, reverse=True)[:25]:
         shown = {k: round(v, 2) for k, v in r.scores.items() if v is not None}
@@ -94,6 +96,20 @@ def markdown(run: RunResult, failures: list[Failure], baseline: dict | None) -> 
                   for s in r.sentences if s.get("judge") and not s["judge"]["supported"]]
         lines.append("")
     return "\n".join(lines)
+
+
+def kind_rows(items: list[ItemResult]) -> list[str]:
+    """One Markdown row per item kind: how many, and its refusal and correctness rates."""
+    kinds: dict[str, list[ItemResult]] = {}
+    for r in items:
+        kinds.setdefault(r.item.kind or r.item.language, []).append(r)
+    rows = []
+    for kind, group in sorted(kinds.items()):
+        rate = {n: [r.scores[n] for r in group if r.scores.get(n) is not None]
+                for n in ("answered", "declined", "correct")}
+        shown = [f"{round(sum(v))}/{len(v)}" if v else "-" for v in rate.values()]  # 0/1 scores
+        rows.append(f"| {kind} | {len(group)} | " + " | ".join(shown) + " |")
+    return rows
 
 
 def text_chart(metrics: dict[str, float | None], width: int = 40) -> list[str]:

@@ -96,3 +96,15 @@ def test_xquad_run_end_to_end_writes_reports_and_applies_floors(tmp_path, capsys
     markdown = (tmp_path / "out" / "report.md").read_text()
     assert "## Worst items first" in markdown and "| hit@5 |" in markdown
     assert f"gate {'passed' if status == 0 else 'FAILED'} for set xquad-de" in capsys.readouterr().out
+
+
+def test_report_breaks_results_down_by_kind():
+    from assistant.evaluation.report import kind_rows
+    from assistant.evaluation.runner import ItemResult
+
+    results = [ItemResult(EvalItem("a", "q", "de", True, kind="number"),
+                          scores={"answered": 1.0, "correct": 1.0}),
+               ItemResult(EvalItem("b", "q", "de", True, kind="number"),
+                          scores={"answered": 1.0, "correct": 0.0}),
+               ItemResult(EvalItem("c", "q", "en", False), scores={"declined": 0.0})]
+    assert kind_rows(results) == ["| en | 1 | - | 0/1 | - |", "| number | 2 | 2/2 | - | 1/2 |"]
