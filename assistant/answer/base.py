@@ -41,7 +41,8 @@ def make_answerer(settings: Settings, chat_model=None) -> Answerer:
     if settings.answerer == "extractive" and chat_model is None:
         from .extractive import ExtractiveAnswerer
 
-        return ExtractiveAnswerer(max_sentences=settings.max_answer_sentences)
+        return ExtractiveAnswerer(max_sentences=settings.max_answer_sentences,
+                                  margin=settings.second_sentence_margin)
     from ..prompts import load_prompt
     from ..providers import make_chat_model
     from .generative import GenerativeAnswerer

@@ -22,7 +22,7 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, max_sentences: int = 2, margin: float = 0.02):
+    def __init__(self, max_sentences: int = 2, margin: float = 0.05):
         self.max_sentences = max_sentences
         self.margin = margin
 
