@@ -130,8 +130,11 @@ class Assistant:
 
     def _answerable(self, turn: Turn) -> bool:
         retrieval = turn.retrieval
-        return bool(retrieval and retrieval.retrieved) and \
-            retrieval.best_sentence >= self.settings.decline_threshold(turn.language)
+        if not (retrieval and retrieval.retrieved):
+            return False
+        signal = retrieval.best_chunk if self.settings.decline_signal(turn.language) == "chunk" \
+            else retrieval.best_sentence
+        return signal >= self.settings.decline_threshold(turn.language)
 
     def _draft_stream(self, turn: Turn) -> Iterator[str | Draft]:
         if not self._answerable(turn):

@@ -51,6 +51,7 @@ class Retrieval:
 
     retrieved: list[Retrieved]
     best_sentence: float  # highest query-sentence similarity (or chunk similarity)
+    best_chunk: float = 0.0  # highest query-chunk similarity
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -74,12 +75,12 @@ class Retriever:
         vector = self.embedder.embed_query(query)
         t1 = time.perf_counter()
         if k <= 0:
-            return Retrieval([], 0.0, {"embed_query": (t1 - t0) * 1000, "search": 0.0})
+            return Retrieval([], 0.0, 0.0, {"embed_query": (t1 - t0) * 1000, "search": 0.0})
         chunk_hits = self.index.search_chunks(vector, max(k, self.chunk_candidates), where)
         sentence_hits = self.index.search_sentences(vector, self.sentence_candidates, where)
         retrieved, best = self._fuse(chunk_hits, sentence_hits, k)
         t2 = time.perf_counter()
-        return Retrieval(retrieved, best,
+        return Retrieval(retrieved, best, chunk_hits[0][1] if chunk_hits else 0.0,
                          {"embed_query": (t1 - t0) * 1000, "search": (t2 - t1) * 1000})
 
     def _fuse(self, chunk_hits: list[tuple[Chunk, float]], sentence_hits: list[SentenceHit],

@@ -191,8 +191,10 @@ def cmd_query() -> None:
         retrieval.append(result.timings_ms["embed_query"] + result.timings_ms["search"])
         search_only.append(result.timings_ms["search"])
         answer.append(result.timings_ms["total"])
-    baseline = Chroma(client=bot.index.chunks._client, collection_name=bot.settings.collection,
-                      embedding_function=None)
+    from assistant.index import make_chroma_client
+
+    baseline = Chroma(client=make_chroma_client(bot.settings),
+                      collection_name=bot.settings.collection)
     tutorial = []
     for q in questions:
         started = time.perf_counter()
