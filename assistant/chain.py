@@ -132,9 +132,9 @@ class Assistant:
         retrieval = turn.retrieval
         if not (retrieval and retrieval.retrieved):
             return False
-        signal = retrieval.best_chunk if self.settings.decline_signal(turn.language) == "chunk" \
-            else retrieval.best_sentence
-        return signal >= self.settings.decline_threshold(turn.language)
+        signal, threshold = self.settings.decline_rule(turn.language)
+        best = retrieval.best_chunk if signal == "chunk" else retrieval.best_sentence
+        return best >= threshold
 
     def _draft_stream(self, turn: Turn) -> Iterator[str | Draft]:
         if not self._answerable(turn):

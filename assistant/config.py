@@ -125,13 +125,12 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
 
-    def decline_threshold(self, language: str) -> float:
-        """The similarity a question in ``language`` needs to count as answerable."""
-        return self.decline_threshold_de if language == "de" else self.decline_threshold_en
-
-    def decline_signal(self, language: str) -> str:
-        """"sentence" or "chunk": the similarity compared with the threshold."""
-        return self.decline_signal_de if language == "de" else self.decline_signal_en
+    def decline_rule(self, language: str) -> tuple[str, float]:
+        """For a question in ``language``: which similarity decides ("sentence" or
+        "chunk") and the value it needs to count as answerable."""
+        if language == "de":
+            return self.decline_signal_de, self.decline_threshold_de
+        return self.decline_signal_en, self.decline_threshold_en
 
 
 def load_settings(**overrides) -> Settings:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -218,7 +218,3 @@ class ChromaIndex:
             where = {"$and": [where, {"article_hash": {"$ne": keep_hash}}]}
         self.sentences.delete(where=where)
         self.chunks.delete(where=where)
-
-    def article_ids(self) -> Iterable[str]:
-        """Ids of all articles with at least one chunk."""
-        return self.manifest().keys()

@@ -101,12 +101,14 @@ def main(argv=None) -> int:
     assistants = build_assistants(eval_set, settings, cache, embedder)
     rows = [signals(assistants[i.variant], i.question, i.answerable, i.kind)
             for i in eval_set.items]
-    current = settings.decline_threshold(eval_set.items[0].language)
+    signal, current = settings.decline_rule(eval_set.items[0].language)
+    value = (lambda r: r.c1) if signal == "chunk" else (lambda r: r.s1)
     present = [r for r in rows if r.present]
     absent = [r for r in rows if not r.present]
-    print(f"{eval_set.name}: {len(present)} present, {len(absent)} removed; current threshold "
-          f"{current}: answered {sum(r.s1 >= current for r in present) / len(present):.3f}, "
-          f"declined {sum(r.s1 < current for r in absent) / max(1, len(absent)):.3f}")
+    print(f"{eval_set.name}: {len(present)} present, {len(absent)} removed; current rule "
+          f"{signal} >= {current}: answered "
+          f"{sum(value(r) >= current for r in present) / len(present):.3f}, "
+          f"declined {sum(value(r) < current for r in absent) / max(1, len(absent)):.3f}")
     for name, score in {"s1": lambda r: r.s1, "gap": lambda r: r.gap, "c1": lambda r: r.c1,
                         "s1+gap": lambda r: r.s1 + r.gap, "s1+c1": lambda r: r.s1 + r.c1,
                         "s1+2gap": lambda r: r.s1 + 2 * r.gap,
