@@ -1,13 +1,16 @@
-"""Command line: ``assistant ingest | ask | chat`` (thin: every command calls Assistant)."""
+"""Command line: ``assistant ingest | ask | chat | serve | mcp | eval`` (each calls Assistant)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
 from .errors import AssistantError
+from .records import AskRequest, Filters
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,12 +24,18 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="?")
     ask.add_argument("--questions", type=Path, help='JSONL: {"id", "question"} per line')
     ask.add_argument("--json", action="store_true", help="print the full answer as JSON")
-    ask.add_argument("--top-k", type=int)
+    ask.add_argument("--top-k", type=int, help="chunks an answer may cite (0-100)")
+    ask.add_argument("--language", help="only articles in this language (de, en)")
+    ask.add_argument("--source", help="only articles from this source")
+    ask.add_argument("--from", dest="published_from", help="only articles published on or "
+                     "after this day (YYYY-MM-DD)")
+    ask.add_argument("--to", dest="published_to", help="... on or before this day")
     sub.add_parser("chat", help="chat in the terminal")
     serve = sub.add_parser("serve", help="browser chat and HTTP API on one port")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 7860)")
-    for command in (ingest, ask, serve, *[p for n, p in sub.choices.items() if n == "chat"]):
+    mcp = sub.add_parser("mcp", help="serve the ask and search tools to an MCP client over stdio")
+    for command in (ingest, ask, serve, mcp, *[p for n, p in sub.choices.items() if n == "chat"]):
         command.add_argument("--index", type=Path, help="index directory (default .index)")
     evaluate = sub.add_parser("eval", help="run an eval set and apply the release gate")
     evaluate.add_argument("--index", type=Path, help="index cache (default .index/eval/SET)")
@@ -49,7 +58,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_eval(args, load_settings())
         overrides = {"index_dir": args.index} if args.index else {}
         overrides.update({k: v for k in ("host", "port") if (v := getattr(args, k, None))})
-        assistant = Assistant.from_settings(load_settings(**overrides))
+        settings = load_settings(**overrides)
+        if args.command == "serve":  # refuse an open public bind before loading anything
+            from .server.security import check_exposure
+
+            check_exposure(settings)
+        with _stdout_to_stderr() if args.command == "mcp" else contextlib.nullcontext():
+            assistant = Assistant.from_settings(settings)  # mcp: stdout is the protocol stream
         return COMMANDS[args.command](assistant, args)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -73,12 +88,18 @@ def _ask(assistant, args) -> int:
     if not args.question:
         print("error: expected a QUESTION or --questions FILE", file=sys.stderr)
         return 2
-    answer = assistant.ask(args.question, top_k=args.top_k)
+    answer = assistant.ask(ask_request(args, args.question))
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
         print(render_answer(answer))
     return 0
+
+
+def ask_request(args, question: str) -> AskRequest:
+    """The request record from the command line's question and filters."""
+    filters = Filters.parse(args.language, args.source, args.published_from, args.published_to)
+    return AskRequest(question, (), filters, args.top_k)
 
 
 def _ask_many(assistant, args) -> int:
@@ -89,7 +110,7 @@ def _ask_many(assistant, args) -> int:
         try:
             item = json.loads(line)
             result = {"id": item.get("id", number),
-                      **assistant.ask(item["question"], top_k=args.top_k).to_dict()}
+                      **assistant.ask(ask_request(args, item["question"])).to_dict()}
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             result, failures = {"id": number, "error": f"expected {{\"id\", \"question\"}} "
                                                        f"on line {number}, got {exc!r}"}, failures + 1
@@ -126,11 +147,7 @@ def _chat(assistant, args) -> int:
         if not question:
             return 0
         try:
-            answer = None
-            for item in assistant.stream(question, history=history):
-                if isinstance(item, str):
-                    continue
-                answer = item
+            answer = assistant.ask(AskRequest(question, tuple(history)))
             print(render_answer(answer) + "\n")
             history.append((question, answer.answer))
         except AssistantError as exc:
@@ -144,7 +161,29 @@ def _serve(assistant, args) -> int:
     return 0
 
 
-COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat, "serve": _serve}
+def _mcp(assistant, args) -> int:
+    from .server.mcp import run_stdio
+
+    run_stdio(assistant)
+    return 0
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Point file descriptor 1 at stderr for the block, so that nothing (not even a native
+    library) writes to stdout while the MCP server is loading."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat, "serve": _serve, "mcp": _mcp}
 
 if __name__ == "__main__":
     sys.exit(main())

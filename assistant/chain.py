@@ -1,62 +1,72 @@
-"""The Assistant: the one object every channel calls (CLI, Python, HTTP, UI, evals).
+"""The Assistant: the one object every channel calls (CLI, Python, HTTP, OpenAI, MCP, UI, evals).
 
-The answer path is a LangChain runnable of named steps::
+The answer path is one LangChain runnable, compiled once per Assistant::
 
-    prepare (validate, detect language) -> retrieve -> draft (answerer) -> cite (check)
+    prepare (validate, condense, language) -> retrieve -> rank (answer model)
+        -> answer (draft, streamed as TextDelta events; cite; FinalAnswer)
 
-``ask`` invokes it; ``stream`` runs the same steps but yields the draft's text deltas
-before the final ``Answer``.
+``stream`` yields its events; ``ask`` runs the same runnable and returns the final
+Answer. An ``AssistantError`` anywhere becomes the stream's last event (``ErrorEvent``),
+and ``ask`` raises it. Every stage gets and returns an immutable ``Turn``.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Generator, Iterator, Sequence
 
-from .answer import Answerer, Draft, make_answerer
+from .answer import Answerer, make_answerer
 from .answer.base import decline_draft
-from .citations import CitationChecker, renumber_markers
+from .citations import CitationChecker
 from .condense import Condenser, RuleCondenser, make_condenser
 from .config import Settings, load_settings
-from .errors import QuestionError
-from .index import ChromaIndex, make_chroma_client
+from .errors import AssistantError, QuestionError
+from .evidence.model import AnswerModel, load_answer_model
+from .evidence.rank import EvidenceRanker
+from .index import ChromaIndex, open_stores
 from .ingest.chunking import Chunker
 from .ingest.pipeline import IngestReport, Ingestor, ProgressFactory
+from .keywords import KeywordIndex
 from .language import detect_language
 from .providers import Embedder, make_embeddings
-from .records import Answer
-from .retrieve import Filters, Retrieval, Retriever
+from .records import (Answer, AnswerEvent, AskRequest, Draft, ErrorEvent, Evidence,
+                      FinalAnswer, Filters, Retrieval, TextDelta)
+from .retrieve import Retriever
 
 
-@dataclass
+@dataclass(frozen=True)
 class Turn:
-    """One question of a conversation on its way through the steps."""
+    """One question on its way through the stages; each stage returns a new Turn."""
 
-    question: str
-    history: Sequence[tuple[str, str]] = ()
-    filters: Filters | None = None
-    top_k: int | None = None
-    language: str = "en"
-    query: str = ""
+    request: AskRequest
+    language: str
+    query: str
+    top_k: int
     retrieval: Retrieval | None = None
-    draft: Draft | None = None
-    timings_ms: dict[str, float] = field(default_factory=dict)
+    evidence: Evidence | None = None
+    timings_ms: tuple[tuple[str, float], ...] = field(default=())
+
+    def timed(self, **values: float) -> tuple[tuple[str, float], ...]:
+        return self.timings_ms + tuple(values.items())
 
 
 class Assistant:
     """Index articles and answer questions about them with checked citations."""
 
     def __init__(self, settings: Settings, embedder: Embedder, index: ChromaIndex,
-                 answerer: Answerer, checker: CitationChecker | None = None,
-                 condenser: Condenser | None = None):
+                 keywords: KeywordIndex, model: AnswerModel, answerer: Answerer,
+                 checker: CitationChecker | None = None, condenser: Condenser | None = None):
         self.settings = settings
         self.embedder = embedder
         self.index = index
+        self.keywords = keywords
         self.answerer = answerer
-        self.retriever = Retriever(index, embedder, top_k=settings.top_k)
+        self.retriever = Retriever(index, keywords, embedder)
+        self.ranker = EvidenceRanker(model)
         self.checker = checker or CitationChecker(settings.support_threshold, embedder)
         self.condenser = condenser or RuleCondenser()
+        self.chain = self._compile()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, embedder: Embedder | None = None,
@@ -64,9 +74,10 @@ class Assistant:
         """Build every component from settings; arguments replace single components."""
         settings = settings or load_settings()
         embedder = embedder or make_embeddings(settings)
-        index = ChromaIndex(client or make_chroma_client(settings), settings.collection,
-                            embedder.name, getattr(embedder, "dim", None))
-        return cls(settings, embedder, index, make_answerer(settings, chat_model),
+        model = load_answer_model(settings.answer_model, embedder.name)
+        index, keywords = open_stores(settings, embedder, client)
+        return cls(settings, embedder, index, keywords, model,
+                   make_answerer(settings, chat_model, model.second_margin),
                    condenser=make_condenser(settings, chat_model))
 
     # --- indexing ----------------------------------------------------------------
@@ -74,94 +85,97 @@ class Assistant:
                progress: ProgressFactory | None = None) -> IngestReport:
         """Index every article under ``path`` (see ``Ingestor.run``)."""
         chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap)
-        ingestor = Ingestor(self.index, self.embedder, chunker, self.settings.sentence_vectors)
+        ingestor = Ingestor(self.index, self.keywords, self.embedder, chunker,
+                            self.settings.sentence_vectors)
         return ingestor.run(Path(path), prune=prune, progress=progress)
 
     # --- answering ---------------------------------------------------------------
-    def runnable(self):
-        """The answer chain as a LangChain runnable: dict in, Answer out."""
-        from langchain_core.runnables import RunnableLambda
+    def ask(self, question: str | AskRequest, history: Sequence[tuple[str, str]] = (),
+            filters: Filters | None = None, top_k: int | None = None) -> Answer:
+        """Answer one question; raises the AssistantError that stopped it."""
+        for event in self.stream(question, history, filters, top_k):
+            if isinstance(event, ErrorEvent):
+                raise event.error
+            if isinstance(event, FinalAnswer):
+                return event.answer
+        raise AssertionError("the answer chain ended without an answer")  # a bug, not input
+
+    def stream(self, question: str | AskRequest, history: Sequence[tuple[str, str]] = (),
+               filters: Filters | None = None, top_k: int | None = None
+               ) -> Iterator[AnswerEvent]:
+        """Text deltas as they are drafted, then the FinalAnswer (or an ErrorEvent)."""
+        request = question if isinstance(question, AskRequest) else \
+            AskRequest(question, tuple(history), filters or Filters(), top_k)
+        try:
+            yield from self.chain.stream(request)
+        except AssistantError as exc:
+            yield ErrorEvent(exc)
+
+    def _compile(self):
+        """The runnable, built once: prepare | retrieve | rank | answer (streamed)."""
+        from langchain_core.runnables import RunnableGenerator, RunnableLambda
 
         return (RunnableLambda(self._prepare, name="prepare")
                 | RunnableLambda(self._retrieve, name="retrieve")
-                | RunnableLambda(self._draft, name="draft")
-                | RunnableLambda(self._cite, name="cite"))
+                | RunnableLambda(self._rank, name="rank")
+                | RunnableGenerator(self._answer, name="answer"))
 
-    def ask(self, question: str, history: Sequence[tuple[str, str]] = (),
-            filters: Filters | None = None, top_k: int | None = None) -> Answer:
-        """Answer one question (with optional conversation history and filters)."""
-        return self.runnable().invoke({"question": question, "history": history,
-                                       "filters": filters, "top_k": top_k})
-
-    def stream(self, question: str, history: Sequence[tuple[str, str]] = (),
-               filters: Filters | None = None, top_k: int | None = None
-               ) -> Iterator[str | Answer]:
-        """Yield answer text deltas as they are drafted, then the checked Answer."""
-        turn = self._retrieve(self._prepare({"question": question, "history": history,
-                                             "filters": filters, "top_k": top_k}))
-        started = time.perf_counter()
-        for item in self._draft_stream(turn):
-            if isinstance(item, Draft):
-                turn.draft = item
-            else:
-                yield item
-        turn.timings_ms["answer"] = (time.perf_counter() - started) * 1000
-        yield self._cite(turn)
-
-    def _prepare(self, request: dict) -> Turn:
-        question = " ".join(str(request.get("question") or "").split())
+    def _prepare(self, request: AskRequest) -> Turn:
+        question = " ".join(str(request.question or "").split())
+        limit = self.settings.max_question_chars
         if not question:
             raise QuestionError("expected a question, got an empty text")
-        if len(question) > self.settings.max_question_chars:
-            raise QuestionError(f"expected a question of at most "
-                                f"{self.settings.max_question_chars} characters, got "
+        if len(question) > limit:
+            raise QuestionError(f"expected a question of at most {limit} characters, got "
                                 f"{len(question)}")
-        language = detect_language(question)
-        history = tuple(request.get("history") or ())
+        top_k = self.settings.top_k if request.top_k is None else request.top_k
+        if not 0 <= top_k <= 100:
+            raise QuestionError(f"expected top_k between 0 and 100, got {top_k}")
         # a follow-up ("Und was sagte Pjöngjang dazu?") is searched as a standalone query
-        query = self.condenser.condense(question, history) if history else question
-        return Turn(question, history, request.get("filters"), request.get("top_k"),
-                    language, query=query)
+        query = self.condenser.condense(question, request.history) if request.history else question
+        return Turn(replace(request, question=question), detect_language(question), query, top_k)
 
     def _retrieve(self, turn: Turn) -> Turn:
-        turn.retrieval = self.retriever.retrieve(turn.query, turn.filters, turn.top_k)
-        turn.timings_ms.update(turn.retrieval.timings_ms)
-        return turn
+        retrieval = self.retriever.retrieve(turn.query, turn.language, turn.request.filters)
+        return replace(turn, retrieval=retrieval, timings_ms=turn.timed(**retrieval.timings_ms))
 
-    def _answerable(self, turn: Turn) -> bool:
-        retrieval = turn.retrieval
-        if not (retrieval and retrieval.retrieved):
-            return False
-        signal, threshold = self.settings.decline_rule(turn.language)
-        best = retrieval.best_chunk if signal == "chunk" else retrieval.best_sentence
-        return best >= threshold
+    def _rank(self, turn: Turn) -> Turn:
+        started = time.perf_counter()
+        evidence = self.ranker.rank(turn.query, turn.retrieval, turn.top_k)
+        return replace(turn, evidence=evidence,
+                       timings_ms=turn.timed(rank=(time.perf_counter() - started) * 1000))
 
-    def _draft_stream(self, turn: Turn) -> Iterator[str | Draft]:
-        if not self._answerable(turn):
+    def _answer(self, turns: Iterator[Turn]) -> Iterator[AnswerEvent]:
+        for turn in turns:
+            started = time.perf_counter()
+            draft = yield from self._draft(turn)
+            drafted = turn.timed(answer=(time.perf_counter() - started) * 1000)
+            yield FinalAnswer(self._cite(replace(turn, timings_ms=drafted), draft))
+
+    def _draft(self, turn: Turn) -> Generator[TextDelta, None, Draft]:
+        """Yield the draft's text as TextDelta events; return the Draft."""
+        if not turn.evidence.answerable:
             draft = decline_draft(turn.language)
-            yield draft.text
-            yield draft
-            return
-        yield from self.answerer.stream(turn.query, turn.language, turn.retrieval.retrieved)
+            yield TextDelta(draft.text)
+            return draft
+        texts = self.answerer.stream(turn.query, turn.language, turn.evidence)
+        while True:
+            try:
+                text = next(texts)
+            except StopIteration as done:
+                return done.value
+            yield TextDelta(text)
 
-    def _draft(self, turn: Turn) -> Turn:
+    def _cite(self, turn: Turn, draft: Draft) -> Answer:
         started = time.perf_counter()
-        for item in self._draft_stream(turn):
-            if isinstance(item, Draft):
-                turn.draft = item
-        turn.timings_ms["answer"] = (time.perf_counter() - started) * 1000
-        return turn
-
-    def _cite(self, turn: Turn) -> Answer:
-        started = time.perf_counter()
-        retrieved = turn.retrieval.retrieved if turn.retrieval else []
-        draft = turn.draft
+        retrieved = turn.evidence.retrieved
         sentences, citations = self.checker.check(draft.claims, retrieved)
-        text = renumber_markers(draft.text, sentences, draft.claims)
-        turn.timings_ms["cite"] = (time.perf_counter() - started) * 1000
-        turn.timings_ms["total"] = sum(turn.timings_ms.values())
-        return Answer(question=turn.question, answer=text, answerable=draft.answerable,
-                      language=turn.language, sentences=tuple(sentences),
-                      citations=tuple(citations), retrieved=tuple(retrieved),
+        timings = dict(turn.timed(cite=(time.perf_counter() - started) * 1000))
+        timings["total"] = sum(timings.values())
+        return Answer(question=turn.request.question, answer=draft.text,
+                      answerable=draft.answerable, language=turn.language,
+                      sentences=tuple(sentences), citations=tuple(citations),
+                      retrieved=tuple(retrieved),
                       provider=self.answerer.name if draft.answerable else "decline",
-                      query=turn.query, timings_ms=dict(turn.timings_ms))
+                      query=turn.query, confidence=turn.evidence.confidence, lead=draft.lead,
+                      ranked_articles=turn.evidence.ranked_articles, timings_ms=timings)

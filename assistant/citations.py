@@ -9,29 +9,16 @@ Unsupported claims stay in the answer, flagged with the reason.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-from .language import ENGLISH, GERMAN
 from .providers import Embedder
-from .records import Citation, Retrieved, Sentence
+from .records import Citation, Claim, Retrieved, Sentence
 from .sentences import split_sentences
+from .text import MARKER, lexical_support, numbers_in
 
-MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
-_NUMBER = re.compile(r"\d+(?:[.,'’ ]\d{3})*(?:[.,]\d+)?")
-_WORD = re.compile(r"\w+")
-_STOP = GERMAN | ENGLISH
 SEMANTIC_SUPPORT = 0.88  # e5 cosine of a faithful paraphrase/translation, see docs
-
-
-@dataclass(frozen=True)
-class Claim:
-    """An answer sentence with its markers removed, and the marker numbers."""
-
-    text: str
-    markers: tuple[int, ...]
 
 
 def parse_claims(answer: str, language: str) -> list[Claim]:
@@ -54,29 +41,6 @@ def parse_claims(answer: str, language: str) -> list[Claim]:
     return claims
 
 
-def numbers_in(text: str) -> set[str]:
-    """Numbers with thousands separators removed: '12.000' and '12,000' -> '12000'."""
-    out = set()
-    for raw in _NUMBER.findall(text):
-        compact = re.sub(r"[.,'’ ](?=\d{3}(?!\d))", "", raw.strip())
-        out.add(compact.replace(",", "."))
-    return out
-
-
-def content_words(text: str) -> set[str]:
-    """Lower-cased words of three or more letters that are not function words."""
-    return {w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _STOP}
-
-
-def lexical_support(claim: str, passage: str) -> float:
-    """Share of the claim's content words that occur in the passage (1.0 for no words)."""
-    words = content_words(claim)
-    if not words:
-        return 1.0
-    passage_words = content_words(passage)
-    return len(words & passage_words) / len(words)
-
-
 class CitationChecker:
     """Checks claims against the chunks they cite and builds the reader-facing citations."""
 
@@ -86,22 +50,24 @@ class CitationChecker:
 
     def check(self, claims: Sequence[Claim], retrieved: Sequence[Retrieved]
               ) -> tuple[list[Sentence], list[Citation]]:
-        """Sentences with verdicts, and citations renumbered in order of first use."""
-        numbering: dict[int, int] = {}
+        """Sentences with verdicts, and one citation per marker used, in order of first use.
+
+        Numbers are never changed: marker ``[n]`` is citation ``n``, the chunk ranked ``n``
+        (as Haystack's AnswerBuilder keeps the reference index), so the text a client has
+        already streamed stays true.
+        """
         quotes: dict[int, tuple[float, int, int]] = {}
         sentences = []
         for claim in claims:
             verdict, best = self._verdict(claim, retrieved)
             for marker in claim.markers:
                 if 1 <= marker <= len(retrieved):
-                    numbering.setdefault(marker, len(numbering) + 1)
                     quote = self._quote(claim.text, retrieved[marker - 1])
                     if marker not in quotes or quote[0] > quotes[marker][0]:
                         quotes[marker] = quote
-            shown = tuple(dict.fromkeys(numbering.get(m, m) for m in claim.markers))
-            sentences.append(Sentence(claim.text, shown, verdict == "", best, verdict))
-        citations = [self._citation(numbering[m], retrieved[m - 1], quotes[m])
-                     for m in sorted(numbering, key=numbering.get)]
+            markers = tuple(dict.fromkeys(claim.markers))
+            sentences.append(Sentence(claim.text, markers, verdict == "", best, verdict))
+        citations = [self._citation(m, retrieved[m - 1], quote) for m, quote in quotes.items()]
         return sentences, citations
 
     def _verdict(self, claim: Claim, retrieved: Sequence[Retrieved]) -> tuple[str, float]:
@@ -152,19 +118,3 @@ class CitationChecker:
                         source=chunk.source, published=chunk.published, url=chunk.url,
                         text=chunk.text, quote=chunk.text[start:end], quote_start=start,
                         quote_end=end)
-
-
-def renumber_markers(answer: str, sentences: Sequence[Sentence], claims: Sequence[Claim]) -> str:
-    """Rewrite ``[n]`` in the answer text to the renumbered citations."""
-    mapping: dict[int, int] = {}
-    for claim, sentence in zip(claims, sentences):
-        valid = [m for m in dict.fromkeys(claim.markers)]
-        for old, new in zip(valid, sentence.citations):
-            mapping.setdefault(old, new)
-
-    def replace(match: re.Match) -> str:
-        numbers = [int(n) for n in re.split(r"\s*,\s*", match.group(1))]
-        lead = match.group(0)[: len(match.group(0)) - len(match.group(0).lstrip())]
-        return lead + "".join(f"[{mapping.get(n, n)}]" for n in numbers)
-
-    return MARKER.sub(replace, answer)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Protocol, Sequence
 
-from .citations import MARKER
+from .text import MARKER
 from .errors import ProviderError
 from .language import ENGLISH, GERMAN
 

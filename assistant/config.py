@@ -72,19 +72,11 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(40, ge=0)
     top_k: int = Field(5, ge=0, le=100)
     max_answer_sentences: int = Field(2, ge=1, le=10)
-    # a further sentence is quoted when its similarity is within this margin of the best
-    # (bench/sentence_choice.py: .02 -> .05 raised XQuAD containment .797 -> .817 de)
-    second_sentence_margin: float = Field(0.05, ge=0, le=1)
     max_question_chars: int = Field(2000, ge=10)
 
-    # declining: best sentence similarity below this means "the articles don't say"
-    # which similarity decides: best sentence or best chunk. Measured on XQuAD with whole
-    # articles removed (docs/evaluation.md): the sentence signal separates best for German
-    # questions, the chunk signal for English questions (mostly against German text).
-    decline_signal_de: Literal["sentence", "chunk"] = "sentence"
-    decline_signal_en: Literal["sentence", "chunk"] = "chunk"
-    decline_threshold_de: float = Field(0.855, ge=0, le=1)
-    decline_threshold_en: float = Field(0.805, ge=0, le=1)
+    # the fitted answer model: ranks chunks and sentences and decides when to decline
+    # (python -m assistant.evidence.fit; fitted for the embedder it names)
+    answer_model: Path = PROJECT_ROOT / "assistant" / "evidence" / "answer-model.json"
     support_threshold: float = Field(0.5, ge=0, le=1)
 
     prompts_dir: Path = PROJECT_ROOT / "prompts"
@@ -124,13 +116,6 @@ class Settings(BaseSettings):
         if path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
-
-    def decline_rule(self, language: str) -> tuple[str, float]:
-        """For a question in ``language``: which similarity decides ("sentence" or
-        "chunk") and the value it needs to count as answerable."""
-        if language == "de":
-            return self.decline_signal_de, self.decline_threshold_de
-        return self.decline_signal_en, self.decline_threshold_en
 
 
 def load_settings(**overrides) -> Settings:

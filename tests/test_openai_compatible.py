@@ -10,6 +10,7 @@ from assistant.errors import ConfigError, ProviderError
 from assistant.providers import HashingEmbedder, OpenAIEmbedder, make_chat_model
 
 from servers import ScriptedOpenAI, free_port, llama_server
+from tests.conftest import write_fake_model
 
 Q = "Wie viele Soldaten hat Nordkorea nach Russland geschickt?"
 
@@ -17,7 +18,7 @@ Q = "Wie viele Soldaten hat Nordkorea nach Russland geschickt?"
 def _settings(tmp_path, base_url, **extra):
     return load_settings(index_dir=tmp_path / "index", embeddings="fake", answerer="openai",
                          openai_base_url=base_url, chat_model="scripted",
-                         decline_threshold_de=0.3, decline_threshold_en=0.3, **extra)
+                         answer_model=write_fake_model(tmp_path / "answer-model.json"), **extra)
 
 
 def _bot(settings, corpus_dir):
@@ -30,9 +31,9 @@ def test_chat_openai_against_a_scripted_server_streams_the_exact_answer(tmp_path
     reply = "Nordkorea soll fast 12.000 Soldaten nach Russland geschickt haben [1]."
     with ScriptedOpenAI([reply, reply]) as base_url:
         bot = _bot(_settings(tmp_path, base_url), corpus_dir)
-        items = list(bot.stream(Q))
+        events = list(bot.stream(Q))
         answer = bot.ask(Q)
-    deltas, final = items[:-1], items[-1]
+    deltas, final = [e.text for e in events[:-1]], events[-1].answer
     assert len(deltas) > 3 and "".join(deltas) == reply
     assert final.answer == answer.answer == reply
     assert final.provider == "openai" and final.sentences[0].supported
@@ -100,10 +101,10 @@ def test_a_real_local_model_served_by_xllamacpp(tmp_path):
                                  request_timeout_s=120, max_answer_tokens=48)
         bot = Assistant.from_settings(settings)
         bot.ingest(corpus)
-        items = list(bot.stream("Wie viele nordkoreanische Soldaten soll Nordkorea nach "
-                                "Russland geschickt haben?"))
-    answer = items[-1]
-    assert len(items) > 2 and answer.provider in ("openai", "decline")
+        events = list(bot.stream("Wie viele nordkoreanische Soldaten soll Nordkorea nach "
+                                 "Russland geschickt haben?"))
+    answer = events[-1].answer
+    assert len(events) > 2 and answer.provider in ("openai", "decline")
     assert answer.answer.strip()
     # Whatever the 135M model wrote, every sentence went through the check and any
     # citation points to a retrieved chunk; unsupported sentences are flagged, not hidden.

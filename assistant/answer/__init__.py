@@ -1,4 +1,5 @@
 """Answerers draft an answer with ``[n]`` markers from numbered retrieved chunks."""
-from .base import DECLINE, Answerer, Draft, make_answerer
+from ..records import Draft
+from .base import DECLINE, Answerer, make_answerer
 
 __all__ = ["DECLINE", "Answerer", "Draft", "make_answerer"]

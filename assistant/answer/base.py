@@ -1,34 +1,23 @@
 """The Answerer protocol, the decline texts, and the factory for the configured answerer."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterator, Protocol, Sequence
+from typing import Generator, Protocol
 
-from ..citations import Claim
 from ..config import Settings
-from ..records import Retrieved
+from ..records import Draft, Evidence
 
 DECLINE = {"de": "Das geht aus den Artikeln nicht hervor.", "en": "The articles don't say."}
 LANGUAGE_NAMES = {"de": "German", "en": "English"}
 
 
-@dataclass(frozen=True)
-class Draft:
-    """A drafted answer: its text, its claims, and whether it declines."""
-
-    text: str
-    claims: tuple[Claim, ...]
-    answerable: bool
-
-
 class Answerer(Protocol):
-    """Drafts an answer; ``stream`` yields text deltas and returns the Draft at the end."""
+    """Drafts an answer from the ranked evidence; its markers are the chunks' ranks."""
 
     name: str
 
-    def stream(self, question: str, language: str, retrieved: Sequence[Retrieved]
-               ) -> Iterator[str | Draft]:
-        """Yield text deltas, then one final Draft."""
+    def stream(self, question: str, language: str, evidence: Evidence
+               ) -> Generator[str, None, Draft]:
+        """Yield the text as it is drafted; return the Draft (text, claims, decline)."""
 
 
 def decline_draft(language: str) -> Draft:
@@ -36,13 +25,13 @@ def decline_draft(language: str) -> Draft:
     return Draft(DECLINE.get(language, DECLINE["en"]), (), False)
 
 
-def make_answerer(settings: Settings, chat_model=None) -> Answerer:
-    """The answerer the settings ask for (``chat_model`` overrides the provider's model)."""
+def make_answerer(settings: Settings, chat_model=None, margin: float = 0.1) -> Answerer:
+    """The answerer the settings ask for (``chat_model`` overrides the provider's model);
+    ``margin`` is the answer model's margin for quoting a second sentence."""
     if settings.answerer == "extractive" and chat_model is None:
         from .extractive import ExtractiveAnswerer
 
-        return ExtractiveAnswerer(max_sentences=settings.max_answer_sentences,
-                                  margin=settings.second_sentence_margin)
+        return ExtractiveAnswerer(max_sentences=settings.max_answer_sentences, margin=margin)
     from ..prompts import load_prompt
     from ..providers import make_chat_model
     from .generative import GenerativeAnswerer

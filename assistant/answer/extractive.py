@@ -1,71 +1,58 @@
-"""The offline default: quote the best evidence sentences verbatim, each with its citation.
+"""The offline default: the value asked for, then the sentences that hold it, verbatim.
 
 No language model: the small models that ship inside PyPI packages were measured to invent
-facts and never decline, so the default never paraphrases. Sentences are ranked by their
-query similarity (sentence vectors stored at ingest); without sentence vectors, by the
-share of the question's content words they contain plus the chunk's rank.
+facts and never decline, so the default never paraphrases. Sentences come ranked by the
+fitted answer model (``assistant.evidence``); a further sentence is quoted only when its
+probability is within the model's margin of the best. When the question asks for a number,
+date, person or place and the best sentence holds exactly one such span that the question
+does not name, the answer opens with that span, verbatim and cited ("fast 12.000 Truppen
+[1]"), so the reader sees the answer before the quote that proves it.
 """
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from typing import Generator, Sequence
 
-from ..citations import Claim, content_words
-from ..records import Retrieved
-from .base import Draft
+from ..records import Claim, Draft, Evidence, ScoredSentence
 
 NOTE = {"de": "Wörtlich aus den Artikeln:", "en": "Quoted verbatim from the articles:"}
 QUOTES = {"de": ("„", "“"), "en": ("“", "”")}
 
 
+def pick(sentences: Sequence[ScoredSentence], max_sentences: int, margin: float
+         ) -> list[ScoredSentence]:
+    """The best sentence, and the next ones whose score is within ``margin`` of it."""
+    if not sentences:
+        return []
+    best = sentences[0].score
+    return [s for s in sentences[:max_sentences] if s.score >= best - margin]
+
+
+def lead(sentence: ScoredSentence) -> str:
+    """The answer span of ``sentence`` ("" when it has none)."""
+    return sentence.text[sentence.answer[0]:sentence.answer[1]] if sentence.answer else ""
+
+
 class ExtractiveAnswerer:
-    """Picks up to ``max_sentences`` sentences; a second one only if nearly as good."""
+    """Quotes up to ``max_sentences`` sentences, led by the value the question asks for."""
 
     name = "extractive"
 
-    def __init__(self, max_sentences: int = 2, margin: float = 0.05):
+    def __init__(self, max_sentences: int = 2, margin: float = 0.1):
         self.max_sentences = max_sentences
         self.margin = margin
 
-    def stream(self, question: str, language: str, retrieved: Sequence[Retrieved]
-               ) -> Iterator[str | Draft]:
-        picked = self.pick(question, retrieved)
+    def stream(self, question: str, language: str, evidence: Evidence
+               ) -> Generator[str, None, Draft]:
+        picked = pick(evidence.sentences, self.max_sentences, self.margin)
         opening, closing = QUOTES.get(language, QUOTES["en"])
-        note = NOTE.get(language, NOTE["en"])
-        yield note
-        parts = [note]
-        for text, marker in picked:
-            piece = f" {opening}{text}{closing} [{marker}]"
-            parts.append(piece)
-            yield piece
-        yield Draft("".join(parts), tuple(Claim(t, (m,)) for t, m in picked), bool(picked))
-
-    def pick(self, question: str, retrieved: Sequence[Retrieved]) -> list[tuple[str, int]]:
-        """(sentence, rank of its chunk) pairs, best first."""
-        candidates = self._candidates(question, retrieved)
-        if not candidates:
-            return []
-        best = candidates[0][0]
-        chosen = [c for c in candidates[: self.max_sentences] if c[0] >= best - self.margin]
-        return [(text, rank) for _, _, text, rank in chosen]
-
-    @staticmethod
-    def _candidates(question: str, retrieved: Sequence[Retrieved]):
-        words = content_words(question)
-        seen: set[tuple[str, int]] = set()
-        out = []
-        for hit in retrieved:
-            chunk = hit.chunk
-            for i, span in enumerate(chunk.sentences):
-                where = (chunk.article_id, chunk.start + span.start)
-                if where in seen:  # the same sentence in an overlapping chunk
-                    continue
-                seen.add(where)
-                text = chunk.text[span.start:span.end]
-                if hit.sentence_scores:
-                    score = hit.sentence_scores[i]
-                else:
-                    overlap = len(words & content_words(text)) / max(1, len(words))
-                    score = overlap + 0.1 * hit.score
-                out.append((score, -hit.rank, text, hit.rank))
-        out.sort(key=lambda c: (-c[0], -c[1]))
-        return out
+        claims, parts = [], []
+        if picked and lead(picked[0]):
+            claims.append(Claim(lead(picked[0]), (picked[0].rank,)))
+            parts.append(f"{lead(picked[0])} [{picked[0].rank}]\n\n")
+        parts.append(NOTE.get(language, NOTE["en"]))
+        for sentence in picked:
+            claims.append(Claim(sentence.text, (sentence.rank,)))
+            parts.append(f" {opening}{sentence.text}{closing} [{sentence.rank}]")
+        yield from parts
+        return Draft("".join(parts), tuple(claims), bool(picked),
+                    lead(picked[0]) if picked else "")

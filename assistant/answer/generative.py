@@ -2,13 +2,14 @@
 llama.cpp server, Ollama ...), streamed, with the answer prompt from ``prompts/``."""
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from typing import Generator, Sequence
 
-from ..citations import MARKER, parse_claims
+from ..citations import parse_claims
+from ..text import MARKER
 from ..errors import ProviderError
 from ..prompts import Prompt
-from ..records import Retrieved
-from .base import DECLINE, LANGUAGE_NAMES, Draft
+from ..records import Draft, Evidence, Retrieved
+from .base import DECLINE, LANGUAGE_NAMES
 
 
 def format_sources(retrieved: Sequence[Retrieved]) -> str:
@@ -33,10 +34,10 @@ class GenerativeAnswerer:
         self.chain = prompt.to_langchain() | chat_model | StrOutputParser()
         self._model_name = getattr(chat_model, "model_name", type(chat_model).__name__)
 
-    def stream(self, question: str, language: str, retrieved: Sequence[Retrieved]
-               ) -> Iterator[str | Draft]:
+    def stream(self, question: str, language: str, evidence: Evidence
+               ) -> Generator[str, None, Draft]:
         decline = DECLINE.get(language, DECLINE["en"])
-        inputs = {"question": question, "sources": format_sources(retrieved),
+        inputs = {"question": question, "sources": format_sources(evidence.retrieved),
                   "language_name": LANGUAGE_NAMES.get(language, "English"), "decline": decline}
         parts: list[str] = []
         try:
@@ -49,7 +50,7 @@ class GenerativeAnswerer:
         text = "".join(parts).strip()
         declined = _is_decline(text, decline)
         claims = () if declined else tuple(parse_claims(text, language))
-        yield Draft(decline if declined else text, claims, not declined)
+        return Draft(decline if declined else text, claims, not declined)
 
 
 def _is_decline(text: str, decline: str) -> bool:

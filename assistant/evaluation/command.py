@@ -49,7 +49,7 @@ def resolve_set(args, settings: Settings, cache: Path) -> EvalSet:
     name = args.set_name
     folder = PROJECT_ROOT / "evals" / name
     if (folder / "set.json").is_file():
-        return load_set_dir(folder, PROJECT_ROOT)
+        return load_set_dir(folder, PROJECT_ROOT, cache, settings.eval_data_dir)
     if name in ("xquad-de", "xquad-en"):
         language = name[-2:]
         data = settings.eval_data_dir

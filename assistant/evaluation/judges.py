@@ -16,21 +16,19 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from ..citations import SEMANTIC_SUPPORT, content_words, lexical_support, numbers_in
+from ..citations import SEMANTIC_SUPPORT
+from ..text import ATTRIBUTION, content_words, lexical_support, numbers_in
 from ..language import ENGLISH, GERMAN, detect_language
 from ..sentences import split_sentences
 
 NEGATIONS = frozenset("nicht kein keine keinen keinem keiner keines nie niemals weder "
                       "not no never none nor neither cannot".split())
-# wording that marks a statement as someone's claim rather than a fact
-ATTRIBUTION = re.compile(r"\b(zufolge|laut|angeblich|\w*berichte\w*|soll|sollen|sollte|"
-                         r"reported\w*|according|alleged\w*|claim\w*|reports?|rumou?rs?|"
-                         r"vermutlich|mutmaßlich|geheimdienst\w*|intelligence)\b", re.I)
 _CLAUSE = re.compile(r"[,;:]|\b(?:but|aber|jedoch|während|while|whereas)\b", re.I)
 MONTHS = frozenset("januar februar märz april mai juni juli august september oktober "
                    "november dezember january february march may june july october "
                    "december".split())
 _TOKEN = re.compile(r"[\w'’-]+")
+VALUE_WORDS = 6  # a verbatim excerpt this short is a value (number, date, name), not a claim
 
 
 @dataclass(frozen=True)
@@ -101,8 +99,12 @@ class OfflineJudge:
         passages = [p for p in passages if p and p.strip()]
         if not passages:
             return Verdict(False, 0.0, "cites no retrieved passage")
-        if _squash(statement) in {_squash(x) for x in _sentences(passages)}:
+        squashed = _squash(statement)
+        if squashed in {_squash(x) for x in _sentences(passages)}:
             return Verdict(True, 1.0)  # a whole sentence quoted verbatim: supported
+        excerpt = re.compile(rf"(?<!\w){re.escape(squashed)}(?!\w)")
+        if len(statement.split()) <= VALUE_WORDS and any(excerpt.search(_squash(p)) for p in passages):
+            return Verdict(True, 1.0)  # a value quoted verbatim (the answer's lead span)
         reason = self._facts(statement, "\n".join(passages)) or self._wording(statement, passages)
         if reason:
             return Verdict(False, 0.0, reason)

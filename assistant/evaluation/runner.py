@@ -20,9 +20,8 @@ import numpy as np
 from ..records import Answer
 from . import metrics as m
 from .judges import Judge
-from .sets import EvalItem, EvalSet
+from .sets import FULL, EvalItem, EvalSet
 
-RANK_DEPTH = 10  # retrieval metrics look at the first 10 chunks (hit@10)
 STAGES = ("embed_query", "search", "answer", "cite", "total")
 
 
@@ -53,6 +52,9 @@ class CachedEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         """Queries are not cached: their latency is part of what is measured."""
         return self.inner.embed_query(text)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
 
     def save(self) -> None:
         """Write the cache (keys and vectors) next to the indexes."""
@@ -115,6 +117,8 @@ def score_item(result: ItemResult, answer: Answer | None, judge: Judge) -> ItemR
         scores["f1"] = m.token_f1(text, item.answers)
     else:
         scores["declined"] = float(answer is not None and not result.answered)
+        if item.variant != FULL:  # reported apart: whole article removed vs same topic kept
+            scores[f"declined_{item.variant}"] = scores["declined"]
     scores["error"] = float(bool(result.error))
     if answer is None or not result.answered:
         return result
@@ -141,13 +145,12 @@ def ask_item(assistant, item: EvalItem, top_k: int | None) -> tuple[ItemResult, 
     result = ItemResult(item)
     try:
         answer = assistant.ask(item.question, history=item.history, top_k=top_k)
-        depth = RANK_DEPTH if top_k is None else top_k
-        ranking = assistant.retriever.retrieve(answer.query or item.question, top_k=depth)
     except Exception as exc:  # any failure is one failed item, never a crashed run
         result.error = f"{type(exc).__name__}: {exc}"
         return result, None
     result.answer, result.answered = answer.answer, answer.answerable
-    result.ranked_articles = [r.chunk.article_id for r in ranking.retrieved]
+    result.ranked_articles = list(answer.ranked_articles if top_k is None
+                                  else answer.ranked_articles[:top_k])
     result.sentences = [{"text": s.text, "citations": list(s.citations),
                          "checker_supported": s.supported, "reason": s.reason}
                         for s in answer.sentences]

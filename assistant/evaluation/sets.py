@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import AssistantError
 
-FULL, REMOVED = "full", "removed"
+FULL, REMOVED, TOPIC = "full", "removed", "topic"
 
 
 class EvalSetError(AssistantError):
@@ -84,10 +85,13 @@ def load_jsonl_items(path: Path) -> list[EvalItem]:
     return items
 
 
-def load_set_dir(folder: Path, root: Path) -> EvalSet:
+def load_set_dir(folder: Path, root: Path, cache: Path | None = None,
+                 data_dir: Path | None = None) -> EvalSet:
     """A set folder: ``items.jsonl`` plus ``set.json`` naming its corpus, floors, tolerance.
 
-    Corpus paths in ``set.json`` are relative to the project ``root``.
+    Corpus paths in ``set.json`` are relative to the project ``root``; ``shared_corpus``
+    (``{"10kgnad-test.csv": 300, ...}``) adds the first articles of shared news files,
+    written as JSONL under ``cache``.
     """
     manifest_path = folder / "set.json"
     if not manifest_path.is_file():
@@ -95,6 +99,12 @@ def load_set_dir(folder: Path, root: Path) -> EvalSet:
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     corpora = {variant: [root / p for p in paths]
                for variant, paths in manifest.get("corpora", {FULL: ["corpus"]}).items()}
+    if manifest.get("shared_corpus"):
+        if cache is None or data_dir is None:
+            raise EvalSetError(f"set {folder.name} reads shared data: expected a cache folder "
+                               f"and the data folder, got {cache} and {data_dir}")
+        corpora.setdefault(FULL, []).append(
+            shared_corpus(manifest["shared_corpus"], data_dir, cache / "corpus-shared"))
     return EvalSet(name=folder.name, items=load_jsonl_items(folder / "items.jsonl"),
                    corpora=corpora, floors=dict(manifest.get("floors", {})),
                    tolerance=float(manifest.get("tolerance", 0.05)),
@@ -143,8 +153,19 @@ def held_out_titles(data: list[dict], every: int = 4) -> set[str]:
     return {a["title"] for i, a in enumerate(data) if i % every == every - 1}
 
 
+def topic_paragraphs(data: list[dict], held: set[str], every: int = 3) -> set[str]:
+    """Article ids of every ``every``-th paragraph of the articles that stay in the corpus.
+
+    The same-topic decline test removes only these paragraphs: the rest of each Wikipedia
+    article stays indexed, so the question's topic is there but its answer is not.
+    """
+    return {xquad_article_id(a["title"], n) for a in data if a["title"] not in held
+            for n in range(len(a["paragraphs"])) if n % every == 1}
+
+
 def news_distractors(csv_path: Path, limit: int | None = None) -> list[dict]:
     """10kGNAD articles (``category;text``) as article records ``gnad-<n>``."""
+    csv.field_size_limit(sys.maxsize)
     records = []
     with open(csv_path, encoding="utf-8", newline="") as handle:
         for n, row in enumerate(csv.reader(handle, delimiter=";", quotechar="'")):
@@ -155,6 +176,33 @@ def news_distractors(csv_path: Path, limit: int | None = None) -> list[dict]:
                 records.append({"id": f"gnad-{n}", "title": title, "text": row[1],
                                 "language": "de", "source": f"10kGNAD/{row[0]}"})
     return records
+
+
+def english_news(csv_path: Path, limit: int | None = None) -> list[dict]:
+    """news-en rows as article records ``en-<article_id>`` (empty texts left out)."""
+    csv.field_size_limit(sys.maxsize)
+    with open(csv_path, encoding="utf-8", newline="") as handle:
+        rows = [r for _, r in zip(range(limit) if limit else iter(int, 1), csv.DictReader(handle))]
+    link = "article_source_link"
+    return [{"id": f"en-{r['article_id']}", "title": r["title"], "text": r["text"],
+             "published": r["publish_date"], "url": r[link], "language": "en",
+             "source": r[link].split("/")[2] if "//" in r[link] else ""}
+            for r in rows if r["text"].strip()]
+
+
+SHARED_READERS = {"10kgnad-test.csv": news_distractors, "news-en.csv": english_news}
+
+
+def shared_corpus(spec: dict[str, int | None], data_dir: Path, folder: Path) -> Path:
+    """Write the first N articles of each shared news file named in ``spec`` under ``folder``."""
+    for name, limit in spec.items():
+        if name not in SHARED_READERS:
+            raise EvalSetError(f"expected shared corpus files {sorted(SHARED_READERS)}, got {name!r}")
+        path = data_dir / name
+        if not path.is_file():
+            raise EvalSetError(f"the set's corpus needs {path} (shared data)")
+        write_jsonl(folder / f"{Path(name).stem}.jsonl", SHARED_READERS[name](path, limit))
+    return folder
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:
@@ -201,8 +249,18 @@ def build_xquad_set(name: str, spec: XquadSpec, cache: Path) -> EvalSet:
         if news:
             write_jsonl(removed / "news.jsonl", news)
         corpora[REMOVED] = [removed]
+        dropped = topic_paragraphs(contexts, held)
+        topic = cache / "corpus-topic"
+        write_jsonl(topic / "xquad.jsonl", [a for a in articles if a["id"] not in dropped])
+        if news:
+            write_jsonl(topic / "news.jsonl", news)
+        corpora[TOPIC] = [topic]
         items += [replace(i, id=f"{i.id}#removed", answerable=False, answers=(),
-                          gold_articles=(), variant=REMOVED) for i in items if i.kind in held]
+                          gold_articles=(), variant=REMOVED)
+                  for i in items if i.kind in held] + \
+                 [replace(i, id=f"{i.id}#topic", answerable=False, answers=(), gold_articles=(),
+                          variant=TOPIC)
+                  for i in items if i.gold_articles[0] in dropped]
     return EvalSet(name=name, items=items, corpora=corpora,
                    notes=f"XQuAD dev: {spec.questions.name} questions against "
                          f"{spec.contexts.name} contexts + {len(news)} news distractors")

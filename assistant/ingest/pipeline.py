@@ -14,10 +14,12 @@ from typing import Callable
 
 import numpy as np
 
-from ..index import ArticleState, ChromaIndex, SentenceRow, published_day
+from ..index import (WRITE_BATCH, ArticleState, ChromaIndex, SentenceRow, published_day,
+                     sentence_id)
+from ..keywords import KeywordIndex
 from ..providers import Embedder
 from ..records import Article, Chunk
-from .chunking import Chunker, article_version, content_hash
+from .chunking import Chunker, article_version
 from .loaders import Skipped, iter_articles
 
 ProgressFactory = Callable[[], object]  # -> an object with update(n) and close()
@@ -33,6 +35,7 @@ class IngestReport:
     removed: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     chunks_written: int = 0
+    keywords_repaired: int = 0  # articles whose keyword rows were rebuilt from the vector store
     texts_embedded: int = 0
     embed_seconds: float = 0.0
     seconds: float = 0.0
@@ -42,13 +45,15 @@ class IngestReport:
         return (f"articles: {self.added} added, {self.updated} updated, {self.unchanged} "
                 f"unchanged, {self.removed} removed, {len(self.skipped)} skipped; chunks "
                 f"written: {self.chunks_written}; texts embedded: {self.texts_embedded}; "
-                f"{self.seconds:.1f} s")
+                + (f"keyword rows repaired for {self.keywords_repaired} articles; "
+                   if self.keywords_repaired else "") + f"{self.seconds:.1f} s")
 
     def to_dict(self) -> dict:
         """JSON form for the API and scripts."""
         return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
                 "removed": self.removed, "chunks_written": self.chunks_written,
-                "texts_embedded": self.texts_embedded, "seconds": round(self.seconds, 3),
+                "texts_embedded": self.texts_embedded, "keywords_repaired": self.keywords_repaired,
+                "seconds": round(self.seconds, 3),
                 "skipped": [{"where": s.where, "reason": s.reason} for s in self.skipped]}
 
 
@@ -70,9 +75,10 @@ class _Pending:
 class Ingestor:
     """Brings the index in line with a folder of articles."""
 
-    def __init__(self, index: ChromaIndex, embedder: Embedder, chunker: Chunker,
-                 sentence_vectors: bool = True, batch_texts: int = 512):
+    def __init__(self, index: ChromaIndex, keywords: KeywordIndex, embedder: Embedder,
+                 chunker: Chunker, sentence_vectors: bool = True, batch_texts: int = 512):
         self.index = index
+        self.keywords = keywords
         self.embedder = embedder
         self.chunker = chunker
         self.sentence_vectors = sentence_vectors
@@ -84,6 +90,7 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         manifest = self.index.manifest()
+        report.keywords_repaired = self._sync_keywords(manifest)
         bar = (progress or tqdm_progress)()
         seen: dict[str, str] = {}
         pending: list[_Pending] = []
@@ -109,6 +116,7 @@ class Ingestor:
         if prune:
             for article_id in sorted(set(manifest) - set(seen)):
                 self.index.delete_stale(article_id, None)
+                self.keywords.delete_stale(article_id, None)
                 report.removed += 1
         bar.close()
         report.seconds = time.perf_counter() - started
@@ -125,13 +133,32 @@ class Ingestor:
         sentence_vectors = self._embed([s.text for s in sentences], known_sentences, report, bar)
         self.index.write(chunks, chunk_vectors, {p.article.id: len(p.chunks) for p in pending},
                          sentences, sentence_vectors)
+        self.keywords.write(chunks)
         for p in pending:
             if p.state is not None:
                 self.index.delete_stale(p.article.id, p.version)
+                self.keywords.delete_stale(p.article.id, p.version)
                 report.updated += 1
             else:
                 report.added += 1
         report.chunks_written += len(chunks)
+
+    def _sync_keywords(self, manifest: dict[str, ArticleState]) -> int:
+        """Make the keyword rows equal to the vector store's chunks; returns articles fixed.
+
+        After a crash between the two writes (or for an index older than the keyword
+        index) the chunk texts Chroma holds are indexed again; nothing is embedded.
+        """
+        held = self.keywords.chunk_ids()
+        for article_id in sorted(set(held) - set(manifest)):
+            self.keywords.delete_stale(article_id, None)
+        wrong = [a for a, state in manifest.items() if held.get(a) != set(state.chunk_ids)]
+        ids = [cid for a in wrong for cid in manifest[a].chunk_ids]
+        for article_id in wrong:
+            self.keywords.delete_stale(article_id, None)
+        for i in range(0, len(ids), WRITE_BATCH):
+            self.keywords.write(self.index.get_chunks(ids[i:i + WRITE_BATCH]))
+        return len(wrong) + len(set(held) - set(manifest))
 
     def _known_vectors(self, pending: list[_Pending]):
         chunks: dict[str, np.ndarray] = {}
@@ -172,7 +199,7 @@ class Ingestor:
                     continue
                 text = chunk.text[span.start:span.end]
                 rows[start] = SentenceRow(
-                    id=content_hash(article.id, str(start), text), article_id=article.id,
+                    id=sentence_id(article.id, start, text), article_id=article.id,
                     article_hash=p.version, chunk_id=chunk.id, start=start,
                     end=chunk.start + span.end, text=text, language=article.language,
                     source=article.source, published_day=published_day(article.published))

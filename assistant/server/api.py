@@ -1,11 +1,12 @@
 """The HTTP API: ``/api/ask``, ``/api/ingest``, ``/api/index``, ``/healthz``.
 
 Every answer is ``Answer.to_dict()`` (the same JSON as ``assistant ask --json``); every
-error is ``{"error": message}`` with a 4xx status for anything the client got wrong.
+error is ``{"error": {"type", "message"}}`` (``wire.py``) with a 4xx status for anything
+the client got wrong.
 """
 from __future__ import annotations
 
-import json
+import itertools
 from datetime import date
 from typing import Iterator, Literal
 
@@ -14,11 +15,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from ..errors import (AssistantError, ConfigError, IndexMismatchError, ProviderError,
-                      QuestionError)
-from ..records import Answer
-from ..retrieve import Filters
+from ..records import AnswerEvent, AskRequest, ErrorEvent, Filters
 from .state import ServerState, Upload
+from .wire import error_body, sse_events
 
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines",
                "application/x-jsonlines")
@@ -35,7 +34,7 @@ class FiltersIn(BaseModel):
 
     def to_filters(self) -> Filters:
         """The retrieval record."""
-        return Filters(self.language, self.source, self.published_from, self.published_to)
+        return Filters.parse(self.language, self.source, self.published_from, self.published_to)
 
 
 class TurnIn(BaseModel):
@@ -58,30 +57,19 @@ class AskIn(BaseModel):
     top_k: int | None = Field(None, ge=0, le=100)
 
 
-def error_status(exc: AssistantError) -> int:
-    """The HTTP status for an assistant error: the client's fault is a 4xx."""
-    if isinstance(exc, QuestionError):
-        return 400
-    if isinstance(exc, IndexMismatchError):
-        return 409
-    if isinstance(exc, ProviderError):
-        return 502  # the model provider is down or slow; not the client's fault
-    if isinstance(exc, ConfigError):
-        return 503
-    return 400
+def ask_request(body: AskIn) -> AskRequest:
+    """The request record from a request body."""
+    return AskRequest(body.question, tuple((t.question, t.answer) for t in body.history),
+                      body.filters.to_filters() if body.filters else Filters(), body.top_k)
 
 
-def ask_kwargs(body: AskIn) -> dict:
-    """Arguments for ``Assistant.ask``/``stream`` from a request body."""
-    return {"question": body.question,
-            "history": [(t.question, t.answer) for t in body.history],
-            "filters": body.filters.to_filters() if body.filters else None,
-            "top_k": body.top_k}
-
-
-def sse(event: str, data: dict) -> str:
-    """One server-sent event."""
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+def start_stream(events: Iterator[AnswerEvent]) -> Iterator[AnswerEvent]:
+    """The events with the first one read: a failure before any text raises, so that it
+    is answered with its status instead of a 200 stream that only says "error"."""
+    first = next(events)
+    if isinstance(first, ErrorEvent):
+        raise first.error
+    return itertools.chain([first], events)
 
 
 def build_router(state: ServerState) -> APIRouter:
@@ -93,12 +81,11 @@ def build_router(state: ServerState) -> APIRouter:
                                   "text/event-stream of `delta` events, then `answer`"}})
     def ask(body: AskIn, stream: bool = Query(False, description="stream server-sent events")):
         """The same JSON object as ``assistant ask --json``; or SSE deltas then the answer."""
-        kwargs = ask_kwargs(body)
+        request = ask_request(body)
         if not stream:
-            return state.assistant.ask(**kwargs).to_dict()
-        events = state.assistant.stream(**kwargs)
-        first = next(events)  # errors in the question surface here, as a 4xx
-        return StreamingResponse(_sse_events(first, events), media_type="text/event-stream",
+            return state.assistant.ask(request).to_dict()
+        events = start_stream(state.assistant.stream(request))
+        return StreamingResponse(sse_events(events), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
 
     @router.post("/api/ingest", tags=["api"], summary="Index uploaded articles",
@@ -121,27 +108,11 @@ def build_router(state: ServerState) -> APIRouter:
         try:
             chunks = state.assistant.index.count()
         except Exception as exc:  # readiness: any failure to read the index means not ready
-            return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
+            return JSONResponse({"status": "unavailable", **error_body(503, str(exc))},
+                                status_code=503)
         return {"status": "ok", "chunks": chunks, "embedder": state.assistant.embedder.name}
 
     return router
-
-
-def _sse_events(first: str | Answer, events: Iterator[str | Answer]) -> Iterator[str]:
-    """Deltas as ``delta`` events, the checked answer as ``answer``; errors as ``error``."""
-    try:
-        for item in _chain(first, events):
-            if isinstance(item, Answer):
-                yield sse("answer", item.to_dict())
-            else:
-                yield sse("delta", {"text": item})
-    except AssistantError as exc:  # headers are sent: the error becomes the last event
-        yield sse("error", {"error": str(exc), "status": error_status(exc)})
-
-
-def _chain(first, rest):
-    yield first
-    yield from rest
 
 
 async def _read_uploads(request: Request, max_bytes: int) -> list[Upload]:

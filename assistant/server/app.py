@@ -10,7 +10,8 @@ from .security import GuardMiddleware, check_exposure
 from .state import ServerState
 
 DESCRIPTION = ("Question answering over German and English news with checked citations. "
-               "`/api/*` is this assistant's API; `/v1/*` is OpenAI-compatible. "
+               "`/api/*` is this assistant's API; `/v1/*` is OpenAI-compatible; `/mcp` is "
+               "its Model Context Protocol server (tools ask, search). "
                "See docs/api.md.")
 
 
@@ -27,6 +28,9 @@ def build_app(assistant: Assistant, with_ui: bool = True):
     app.state.assistant_state = state
     app.include_router(build_router(state))
     app.include_router(build_openai_router(state))
+    from .mcp import mount_mcp
+
+    mount_mcp(app, assistant)  # /mcp: the MCP tools over streamable HTTP
     _add_error_handlers(app)
     app.add_middleware(GuardMiddleware, settings=assistant.settings)
     if with_ui:
@@ -41,39 +45,36 @@ def build_app(assistant: Assistant, with_ui: bool = True):
 
 
 def _add_error_handlers(app) -> None:
-    """Every failure a client can cause is a 4xx with a message, in the route family's form."""
+    """Every failure a client can cause is a 4xx with the one error shape (``wire.py``)."""
     from fastapi import Request
     from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
     from starlette.exceptions import HTTPException
 
-    from .api import error_status
+    from .wire import assistant_error_body, error_body, error_status
 
-    def reply(request: Request, status: int, message: str, detail=None):
-        from fastapi.responses import JSONResponse
-
-        if request.url.path.startswith("/v1/"):  # what the openai client expects
-            kind = "invalid_request_error" if status < 500 else "server_error"
-            body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
-        else:
-            body = {"error": message, **({"detail": detail} if detail else {})}
+    def reply(request: Request, status: int, body: dict):
+        if request.url.path.startswith("/v1/"):  # the fields the openai client also reads
+            body["error"].update(param=None, code=None)
         return JSONResponse(body, status_code=status)
 
     @app.exception_handler(AssistantError)
     async def assistant_error(request: Request, exc: AssistantError):
-        return reply(request, error_status(exc), str(exc))
+        return reply(request, error_status(exc), assistant_error_body(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         errors = exc.errors()
         malformed = any(e.get("type") == "json_invalid" for e in errors)
         message = "; ".join(_describe(e) for e in errors)
-        detail = [{k: e.get(k) for k in ("loc", "msg", "type")} for e in errors]
-        return reply(request, 400 if malformed else 422,
-                     ("malformed JSON: " if malformed else "invalid request: ") + message, detail)
+        body = error_body(400 if malformed else 422,
+                          ("malformed JSON: " if malformed else "invalid request: ") + message)
+        body["error"]["detail"] = [{k: e.get(k) for k in ("loc", "msg", "type")} for e in errors]
+        return reply(request, 400 if malformed else 422, body)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
-        return reply(request, exc.status_code, str(exc.detail))
+        return reply(request, exc.status_code, error_body(exc.status_code, str(exc.detail)))
 
 
 def serve(assistant: Assistant, open_browser: bool = False) -> None:

@@ -1,24 +1,24 @@
 """An OpenAI-compatible face: ``POST /v1/chat/completions`` and ``GET /v1/models``.
 
 The official ``openai`` client works against it. The answer text keeps its ``[n]``
-markers; the citations and the sentence checks travel in extra fields (``citations``,
-``sentences``, ``query``) of the response and of the final stream chunk.
+markers, the same in every streamed delta as in the final text; the citations and the
+sentence checks travel in extra fields (``citations``, ``sentences``, ``query``, ...) of
+the response and of the final stream chunk (``wire.py``).
 """
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from typing import Iterator, Literal
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import AssistantError
-from ..records import Answer
-from .api import FiltersIn
+from ..records import AskRequest, Filters
+from .api import FiltersIn, start_stream
 from .state import ServerState
+from .wire import openai_chunks, openai_completion
 
 MODEL_ID = "news-assistant"
 
@@ -72,11 +72,11 @@ def conversation(messages: list[Message]) -> tuple[str, list[tuple[str, str]]]:
     return messages[-1].text(), history
 
 
-def extras(answer: Answer) -> dict:
-    """The fields a plain OpenAI client ignores and ours reads: citations and checks."""
-    data = answer.to_dict()
-    return {"citations": data["citations"], "sentences": data["sentences"],
-            "query": data["query"], "answerable": data["answerable"]}
+def chat_request(body: ChatRequest) -> AskRequest:
+    """The request record from an OpenAI chat request."""
+    question, history = conversation(body.messages)
+    return AskRequest(question, tuple(history),
+                      body.filters.to_filters() if body.filters else Filters(), body.top_k)
 
 
 def build_openai_router(state: ServerState) -> APIRouter:
@@ -92,55 +92,13 @@ def build_openai_router(state: ServerState) -> APIRouter:
     @router.post("/chat/completions", summary="OpenAI-compatible chat completion")
     def chat(body: ChatRequest):
         """Answer the last user message; ``stream`` gives chat.completion.chunk events."""
-        question, history = conversation(body.messages)
-        kwargs = {"question": question, "history": history, "top_k": body.top_k,
-                  "filters": body.filters.to_filters() if body.filters else None}
+        request = chat_request(body)
         meta = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()),
                 "model": body.model}
         if not body.stream:
-            return completion(state.assistant.ask(**kwargs), meta)
-        events = state.assistant.stream(**kwargs)
-        first = next(events)  # a bad question fails here, before the 200 is sent
-        return StreamingResponse(_chunks(first, events, meta), media_type="text/event-stream",
+            return openai_completion(state.assistant.ask(request), meta)
+        events = start_stream(state.assistant.stream(request))
+        return StreamingResponse(openai_chunks(events, meta), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
 
     return router
-
-
-def completion(answer: Answer, meta: dict) -> dict:
-    """A ``chat.completion`` object for a finished answer."""
-    return {**meta, "object": "chat.completion",
-            "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                         "message": {"role": "assistant", "content": answer.answer}}],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-            **extras(answer)}
-
-
-def _chunk(meta: dict, delta: dict, finish: str | None = None, **extra) -> str:
-    data = {**meta, "object": "chat.completion.chunk",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish,
-                         "logprobs": None}], **extra}
-    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
-def _chunks(first, events: Iterator, meta: dict) -> Iterator[str]:
-    """Role chunk, content deltas, a final chunk with the citations, then ``[DONE]``.
-
-    Deltas are the drafted text; the checked answer may renumber markers, so the final
-    chunk also carries ``answer`` (the checked answer text) for clients that want it.
-    """
-    yield _chunk(meta, {"role": "assistant", "content": ""})
-    try:
-        for item in _prepend(first, events):
-            if isinstance(item, Answer):
-                yield _chunk(meta, {}, "stop", answer=item.answer, **extras(item))
-            elif item:
-                yield _chunk(meta, {"content": item})
-    except AssistantError as exc:  # the status is sent already: report in the stream
-        yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'assistant_error'}})}\n\n"
-    yield "data: [DONE]\n\n"
-
-
-def _prepend(first, rest):
-    yield first
-    yield from rest

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from ..citations import MARKER
+from ..text import MARKER
 from ..records import Answer, Citation
 
 UNSUPPORTED = {"de": "nicht durch die Quelle gestützt", "en": "not supported by its source"}
@@ -47,8 +47,9 @@ def answer_markdown(answer: Answer, show_query: bool = False) -> str:
     return "\n\n".join(parts)
 
 
-def highlighted_chunk(citation: Citation, also: tuple[str, ...] = ()) -> str:
-    """The chunk text, escaped, with the supporting sentence (and ``also`` found) in ``<mark>``.
+def highlighted_chunk(citation: Citation, also: tuple[str, ...] = (), lead: str = "") -> str:
+    """The chunk text, escaped, with the supporting sentence (and ``also`` found) in ``<mark>``
+    and the answer's ``lead`` value in ``<strong class="answer-span">``.
 
     ``also`` are answer sentences citing this chunk; quoted verbatim (extractive answers),
     they are highlighted too, so every quoted sentence shows where it stands.
@@ -56,17 +57,19 @@ def highlighted_chunk(citation: Citation, also: tuple[str, ...] = ()) -> str:
     text = citation.text
     spans = [(citation.quote_start, citation.quote_end)]
     spans += [(at, at + len(t)) for t in also if t and (at := text.find(t)) >= 0]
-    merged: list[list[int]] = []
-    for start, end in sorted(s for s in spans if 0 <= s[0] < s[1] <= len(text)):
-        if merged and start <= merged[-1][1]:  # overlapping quotes: one mark
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    out, pos = [], 0
-    for start, end in merged:
-        out += [html.escape(text[pos:start]), "<mark>", html.escape(text[start:end]), "</mark>"]
-        pos = end
-    return "".join(out) + html.escape(text[pos:])
+    marks = [s for s in spans if 0 <= s[0] < s[1] <= len(text)]
+    at = text.find(lead, citation.quote_start) if lead else -1
+    value = (at, at + len(lead)) if at >= 0 else None
+    cuts = sorted({0, len(text), *(p for s in marks for p in s), *(value or ())})
+    out = []
+    for start, end in zip(cuts, cuts[1:]):
+        piece = html.escape(text[start:end])
+        if value and value[0] <= start and end <= value[1]:
+            piece = f'<strong class="answer-span">{piece}</strong>'
+        if any(a <= start and end <= b for a, b in marks):
+            piece = f"<mark>{piece}</mark>"
+        out.append(piece)
+    return "".join(out).replace("</mark><mark>", "")  # touching marks are one
 
 
 def sources_html(answer: Answer | None) -> str:
@@ -87,6 +90,7 @@ def _card(citation: Citation, answer: Answer) -> str:
     link = (f' · <a href="{html.escape(citation.url)}" target="_blank" rel="noopener">link</a>'
             if citation.url.startswith(("http://", "https://")) else "")
     backs = [s for s in answer.sentences if citation.n in s.citations]
+    lead = answer.lead if answer.lead and any(s.text == answer.lead for s in backs) else ""
     backed = "".join(f"<li>{'' if s.supported else '⚠ '}{html.escape(s.text)}</li>"
                      for s in backs)
     label = BACKS.get(answer.language, BACKS["en"])
@@ -95,7 +99,7 @@ def _card(citation: Citation, answer: Answer) -> str:
             f'<div class="source-meta">{meta}{link}</div>'
             + (f'<div class="source-backs">{label}<ul>{backed}</ul></div>' if backed else "")
             + f'<p class="source-text">'
-            f'{highlighted_chunk(citation, tuple(s.text for s in backs))}</p></div>')
+            f'{highlighted_chunk(citation, tuple(s.text for s in backs), lead)}</p></div>')
 
 
 def stats_markdown(stats) -> str:

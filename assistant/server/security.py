@@ -13,8 +13,9 @@ import json
 
 from ..config import Settings
 from ..errors import ConfigError
+from .wire import error_body
 
-API_PREFIXES = ("/api/", "/v1/")
+API_PREFIXES = ("/api/", "/v1/", "/mcp")  # /mcp: the MCP endpoint (server/mcp.py)
 OPEN_PATHS = ("/healthz", "/openapi.json", "/docs", "/redoc")  # never behind auth
 UPLOAD_PATHS = ("/api/ingest", "/gradio_api/upload", "/upload")
 
@@ -44,7 +45,7 @@ def check_exposure(settings: Settings) -> None:
 
 async def send_error(send, status: int, message: str, headers: dict | None = None) -> None:
     """A JSON error response straight from the middleware."""
-    body = json.dumps({"error": message}).encode()
+    body = json.dumps(error_body(status, message)).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})

@@ -5,13 +5,11 @@ Every event calls the shared ``ServerState`` (and through it ``Assistant``) only
 """
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
-from ..errors import AssistantError, QuestionError
+from ..errors import AssistantError
 from ..ingest.loaders import SUFFIXES
-from ..records import Answer
-from ..retrieve import Filters
+from ..records import AskRequest, ErrorEvent, FinalAnswer, Filters
 from .render import answer_markdown, sources_html, stats_markdown
 from .state import ServerState, Upload
 
@@ -23,25 +21,16 @@ CSS = """
   padding: 8px 12px; margin-bottom: 10px;}
 .source-meta {color: var(--body-text-color-subdued); font-size: 0.9em;}
 .source-text mark {background: #ffe58a; color: #000; padding: 0 2px;}
+.source-text strong.answer-span {background: #ffb020; color: #000; padding: 0 2px;}
 .source-backs {font-size: 0.9em; margin: 4px 0;}
 """
 
 
 def parse_filters(language: str | None, source: str | None, date_from: str | None,
-                  date_to: str | None) -> Filters | None:
-    """Filters from the UI controls; a malformed date is a QuestionError with the reason."""
-    days = []
-    for label, value in (("from", date_from), ("to", date_to)):
-        value = (value or "").strip()
-        try:
-            days.append(date.fromisoformat(value) if value else None)
-        except ValueError:
-            raise QuestionError(f"expected the '{label}' date as YYYY-MM-DD, got {value!r}") from None
-    language = None if language in (None, "", ANY) else language
-    source = None if (source or "").strip() in ("", ANY) else source.strip()
-    filters = Filters(language, source, days[0], days[1])
-    filters.where()  # validates the date range now, with a readable message
-    return None if filters == Filters() else filters
+                  date_to: str | None) -> Filters:
+    """Filters from the UI controls ("(any)" is no restriction); bad input is a QuestionError."""
+    return Filters.parse(None if language == ANY else language,
+                         None if (source or "").strip() == ANY else source, date_from, date_to)
 
 
 def chat_events(state: ServerState, message: str, chat: list, turns: list, language: str,
@@ -56,14 +45,16 @@ def chat_events(state: ServerState, message: str, chat: list, turns: list, langu
             chat[-1]["content"] = EMPTY_INDEX
             yield chat, sources_html(None), turns, ""
             return
-        history = [(q, a) for q, a in turns]
-        for item in state.assistant.stream(message or "", history=history, filters=filters):
-            if isinstance(item, Answer):
-                chat[-1]["content"] = answer_markdown(item, show_query)
-                turns.append([item.question, item.answer])
-                yield chat, sources_html(item), turns, ""
+        request = AskRequest(message or "", tuple((q, a) for q, a in turns), filters)
+        for event in state.assistant.stream(request):
+            if isinstance(event, ErrorEvent):
+                raise event.error
+            if isinstance(event, FinalAnswer):
+                chat[-1]["content"] = answer_markdown(event.answer, show_query)
+                turns.append([event.answer.question, event.answer.answer])
+                yield chat, sources_html(event.answer), turns, ""
             else:
-                chat[-1]["content"] += item
+                chat[-1]["content"] += event.text
                 yield chat, sources_html(None), turns, ""
     except AssistantError as exc:  # the user's problem or the provider's: say which
         chat[-1]["content"] = f"⚠ {exc}"

@@ -15,6 +15,7 @@ from assistant.evaluation.runner import CachedEmbedder, run_items
 from assistant.evaluation.sets import FULL, EvalItem, EvalSet
 from assistant.providers import HashingEmbedder
 from tests.evaluation.test_eval_sets import write_squad
+from tests.conftest import write_fake_model
 
 
 def items():
@@ -83,14 +84,19 @@ def test_cached_embedder_embeds_each_text_once_and_persists(tmp_path):
 def test_xquad_run_end_to_end_writes_reports_and_applies_floors(tmp_path, capsys):
     write_squad(tmp_path / "xquad-dev.de.json", ["Alpha", "Beta", "Gamma", "Delta"])
     settings = load_settings(embeddings="fake", eval_data_dir=tmp_path,
-                             decline_threshold_de=0.3, decline_threshold_en=0.3)
+                             answer_model=write_fake_model(tmp_path / "answer-model.json"))
     args = _parser().parse_args(["eval", "--set", "xquad-de", "--index", str(tmp_path / "ix"),
                                  "--out", str(tmp_path / "out")])
     status = run_eval(args, settings, embedder=HashingEmbedder())
     report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert len(report["items"]) == 8 + 2  # Delta's 2 questions again, against the removed corpus
+    # Delta's 2 questions against the corpus without Delta; the questions of every
+    # article's second paragraph against the corpus without that paragraph (same topic)
+    assert len(report["items"]) == 8 + 2 + 3
     removed = [i for i in report["items"] if i["variant"] == "removed"]
-    assert all(not i["expected_answerable"] for i in removed)
+    topic = [i for i in report["items"] if i["variant"] == "topic"]
+    assert len(removed) == 2 and len(topic) == 3
+    assert all(not i["expected_answerable"] for i in removed + topic)
+    assert {"declined_removed", "declined_topic"} <= set(report["metrics"])
     assert report["gate"]["passed"] == (status == 0)
     assert "<svg" in (tmp_path / "out" / "report.html").read_text()
     markdown = (tmp_path / "out" / "report.md").read_text()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation.sets import (FULL, REMOVED, EvalSetError, XquadSpec, build_xquad_set,
+from assistant.evaluation.sets import (FULL, REMOVED, TOPIC, EvalSetError, XquadSpec, build_xquad_set,
                                        load_jsonl_items, load_set_dir, news_distractors,
                                        xquad_article_id)
 from tests.conftest import shared_file
@@ -58,12 +58,17 @@ def test_xquad_set_with_removed_articles(tmp_path):
     squad = write_squad(tmp_path / "xquad-dev.de.json", titles)
     built = build_xquad_set("xquad-de", XquadSpec(squad, squad, "de"), tmp_path / "cache")
     answerable = [i for i in built.items if i.answerable]
-    removed = [i for i in built.items if not i.answerable]
+    removed = [i for i in built.items if i.variant == REMOVED]
+    topic = [i for i in built.items if i.variant == TOPIC]
     assert len(answerable) == 16 and answerable[0].gold_articles == (xquad_article_id("A", 0),)
     assert {i.id for i in removed} == {f"{t}-{n}#removed" for t in "DH" for n in range(2)}
-    assert all(i.variant == REMOVED for i in removed)
+    # same topic: the second paragraph of every kept article is removed, its siblings stay
+    assert {i.id for i in topic} == {f"{t}-1#topic" for t in "ABCEFG"}
+    assert not any(i.answerable for i in removed + topic)
     kept = (tmp_path / "cache" / "corpus-removed" / "xquad.jsonl").read_text()
     assert "xquad-D-0" not in kept and "xquad-C-1" in kept
+    same_topic = (tmp_path / "cache" / "corpus-topic" / "xquad.jsonl").read_text()
+    assert "xquad-C-1" not in same_topic and "xquad-C-0" in same_topic
     limited = build_xquad_set("x", XquadSpec(squad, squad, "de", limit=4, removed=False),
                               tmp_path / "cache2")
     assert [i.id for i in limited.items] == ["A-0", "C-0", "E-0", "G-0"]  # every 4th of 16
@@ -86,8 +91,10 @@ def test_real_xquad_files_load_as_sets(tmp_path):
     assert len(answerable) == 612
     contexts = (tmp_path / "corpus-full" / "xquad.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(contexts) == 120 and json.loads(contexts[0])["language"] == "de"
-    held = {i.kind for i in built.items if not i.answerable}
+    held = {i.kind for i in built.items if i.variant == REMOVED}
     assert len(held) == 6  # whole Wikipedia articles removed for the decline test
+    topic = [i for i in built.items if i.variant == TOPIC]
+    assert len(topic) > 100 and not {i.kind for i in topic} & held
 
 
 def test_cross_lingual_items_take_gold_answers_from_the_contexts_language_first(tmp_path):

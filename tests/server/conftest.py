@@ -10,6 +10,7 @@ import pytest
 
 from assistant import Assistant, load_settings
 from assistant.providers import HashingEmbedder
+from tests.conftest import write_fake_model
 
 SEED_QUESTION = "Wie viele nordkoreanische Soldaten soll Nordkorea nach Russland geschickt haben?"
 TROOPS_QUESTION = "Wie viele Soldaten hat Nordkorea nach Russland geschickt?"
@@ -18,7 +19,7 @@ TROOPS_QUESTION = "Wie viele Soldaten hat Nordkorea nach Russland geschickt?"
 def make_assistant(tmp_path, **overrides) -> Assistant:
     """An Assistant on the hashing embedder with ``overrides`` applied to its settings."""
     settings = load_settings(index_dir=tmp_path / "index", embeddings="fake",
-                             decline_threshold_de=0.3, decline_threshold_en=0.3, **overrides)
+                             answer_model=write_fake_model(tmp_path / "answer-model.json"), **overrides)
     return Assistant.from_settings(settings, embedder=HashingEmbedder())
 
 

@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from assistant.records import ErrorEvent, TextDelta
+
 from assistant.__main__ import main as cli
 
 from .conftest import TROOPS_QUESTION
@@ -32,7 +34,7 @@ def test_ask_returns_the_answer_with_citations(client):
 
 def test_ask_matches_the_cli_json(client, indexed, monkeypatch, capsys):
     monkeypatch.setenv("ASSISTANT_EMBEDDINGS", "fake")
-    monkeypatch.setenv("ASSISTANT_DECLINE_THRESHOLD_DE", "0.3")
+    monkeypatch.setenv("ASSISTANT_ANSWER_MODEL", str(indexed.settings.answer_model))
     api = client.post("/api/ask", json={"question": TROOPS_QUESTION}).json()
     assert cli(["ask", "--json", "--index", str(indexed.settings.index_dir),
                 TROOPS_QUESTION]) == 0
@@ -88,26 +90,26 @@ def test_filters_restrict_retrieval(client):
     ({"question": "   "}, 400, "expected a question"),
     ({"question": "x" * 2001}, 400, "at most 2000 characters"),
     ({"question": "x", "filters": {"published_from": "2024-12-01",
-                                   "published_to": "2024-01-01"}}, 400, "must not be after"),
+                                   "published_to": "2024-01-01"}}, 400, "on or before published_to"),
     ([1, 2], 422, "valid dictionary"),
 ])
 def test_bad_ask_requests_get_a_4xx_with_a_message(client, body, status, fragment):
     response = client.post("/api/ask", json=body)
     assert response.status_code == status, response.text
-    assert fragment in response.json()["error"]
+    assert fragment in response.json()["error"]["message"]
 
 
 def test_malformed_json_is_a_400(client):
     response = client.post("/api/ask", content=b'{"question": "x",',
                            headers={"content-type": "application/json"})
     assert response.status_code == 400
-    assert response.json()["error"].startswith("malformed JSON")
+    assert response.json()["error"]["message"].startswith("malformed JSON")
 
 
 def test_bad_question_in_stream_mode_is_a_400_not_a_broken_stream(client):
     response = client.post("/api/ask?stream=true", json={"question": " "})
     assert response.status_code == 400
-    assert "expected a question" in response.json()["error"]
+    assert "expected a question" in response.json()["error"]["message"]
 
 
 def test_unknown_route_and_wrong_method_are_4xx(client):
@@ -145,17 +147,19 @@ def test_provider_down_is_a_502_with_the_reason(client, indexed, monkeypatch):
     monkeypatch.setattr(indexed, "ask", down)
     response = client.post("/api/ask", json={"question": TROOPS_QUESTION})
     assert response.status_code == 502
-    assert response.json()["error"].endswith("APITimeoutError: timed out")
+    assert response.json()["error"]["message"].endswith("APITimeoutError: timed out")
 
 
 def test_provider_failing_mid_stream_ends_with_an_error_event(client, indexed, monkeypatch):
     from assistant.errors import ProviderError
 
     def half(*args, **kwargs):
-        yield "Fast"
-        raise ProviderError("the answer model failed: connection reset")
+        yield TextDelta("Fast")
+        yield ErrorEvent(ProviderError("the answer model failed: connection reset"))
     monkeypatch.setattr(indexed, "stream", half)
     response = client.post("/api/ask?stream=true", json={"question": TROOPS_QUESTION})
     assert sse_events(response.text) == [
         ("delta", {"text": "Fast"}),
-        ("error", {"error": "the answer model failed: connection reset", "status": 502})]
+        ("error", {"error": {"type": "provider_error",
+                             "message": "the answer model failed: connection reset"},
+                   "status": 502})]

@@ -61,12 +61,12 @@ def test_file_names_cannot_escape_the_uploads_folder(client, indexed, tmp_path):
 def test_ingest_errors_are_4xx(client):
     empty_jsonl = client.post("/api/ingest", content=b"  ",
                               headers={"content-type": "application/x-ndjson"})
-    assert empty_jsonl.status_code == 400 and "empty body" in empty_jsonl.json()["error"]
+    assert empty_jsonl.status_code == 400 and "empty body" in empty_jsonl.json()["error"]["message"]
     no_files = client.post("/api/ingest", data={"other": "x"},
                            files=[("other", ("a.txt", b"x", "text/plain"))])
-    assert no_files.status_code == 400 and "'files'" in no_files.json()["error"]
+    assert no_files.status_code == 400 and "'files'" in no_files.json()["error"]["message"]
     wrong_type = client.post("/api/ingest", json={"id": "x"})
-    assert wrong_type.status_code == 415 and "multipart" in wrong_type.json()["error"]
+    assert wrong_type.status_code == 415 and "multipart" in wrong_type.json()["error"]["message"]
 
 
 def test_ask_still_works_after_ingest(client):

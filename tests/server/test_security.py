@@ -40,7 +40,7 @@ def test_api_refuses_missing_or_wrong_keys(guarded, headers):
                          ("post", "/api/ingest"), ("post", "/v1/chat/completions")):
         response = getattr(guarded, method)(path, headers=headers)
         assert response.status_code == 401, (path, response.text)
-        assert "Bearer" in response.json()["error"]
+        assert "Bearer" in response.json()["error"]["message"]
 
 
 def test_api_accepts_the_key(guarded):
@@ -68,7 +68,7 @@ def test_health_and_schema_stay_open(guarded):
 def test_oversized_bodies_get_413(guarded):
     ok = {"Authorization": "Bearer s3cret"}
     big = guarded.post("/api/ask", json={"question": "x" * 3000}, headers=ok)
-    assert big.status_code == 413 and "at most 2048 bytes" in big.json()["error"]
+    assert big.status_code == 413 and "at most 2048 bytes" in big.json()["error"]["message"]
 
     def chunks():  # no Content-Length: the limit must hold while reading
         for _ in range(10):

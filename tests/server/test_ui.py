@@ -5,7 +5,7 @@ import pytest
 
 from assistant.errors import QuestionError
 from assistant.records import Answer, Citation, Sentence
-from assistant.retrieve import Filters
+from assistant.records import Filters
 from assistant.server.render import answer_markdown, highlighted_chunk, sources_html, stats_markdown
 from assistant.server.state import ServerState
 from assistant.server.ui import EMPTY_INDEX, chat_events, ingest_files, parse_filters
@@ -60,12 +60,12 @@ def test_sources_panel_without_citations():
 
 
 def test_parse_filters():
-    assert parse_filters("(any)", "(any)", "", "") is None
+    assert parse_filters("(any)", "(any)", "", "") == Filters()
     assert parse_filters("de", " Testquelle ", "2024-10-01", "") == \
         Filters("de", "Testquelle", date(2024, 10, 1), None)
-    with pytest.raises(QuestionError, match="'to' date as YYYY-MM-DD, got '31.10.2024'"):
+    with pytest.raises(QuestionError, match="published_to as YYYY-MM-DD, got '31.10.2024'"):
         parse_filters("de", None, "", "31.10.2024")
-    with pytest.raises(QuestionError, match="must not be after"):
+    with pytest.raises(QuestionError, match="on or before published_to"):
         parse_filters(None, None, "2024-12-01", "2024-01-01")
 
 
@@ -81,7 +81,8 @@ def test_chat_streams_then_shows_the_checked_answer(indexed):
     chat, sources, turns, box = steps[-1]
     assert chat[0] == {"role": "user", "content": TROOPS_QUESTION}
     assert "12.000" in chat[1]["content"] and 'href="#source-1"' in chat[1]["content"]
-    assert "<mark>Nordkorea hat nach Berichten fast 12.000 Soldaten" in sources
+    assert ('<mark>Nordkorea hat nach Berichten <strong class="answer-span">fast 12.000 '
+            'Soldaten</strong> nach Russland') in sources
     assert turns == [[TROOPS_QUESTION, indexed.ask(TROOPS_QUESTION).answer]] and box == ""
     follow = run_chat(ServerState(indexed), "Und was sagte Pjöngjang dazu?", chat, turns,
                       show_query=True)[-1]
@@ -149,6 +150,9 @@ def test_every_quoted_sentence_is_highlighted_once():
     assert highlighted_chunk(citation, ("Dritter Satz.", "Nordkorea schickte", "fehlt")) == (
         "Erster Satz. <mark>Nordkorea schickte 12.000 Soldaten.</mark> "
         "<mark>Dritter Satz.</mark>")
+    assert highlighted_chunk(citation, (), "12.000 Soldaten") == (
+        "Erster Satz. <mark>Nordkorea schickte <strong class=\"answer-span\">12.000 Soldaten"
+        "</strong>.</mark> Dritter Satz.")
 
 
 def test_gradio_client_with_ui_basic_auth(tmp_path, corpus_dir):
@@ -170,7 +174,8 @@ def test_gradio_client_with_ui_basic_auth(tmp_path, corpus_dir):
                         headers={"Authorization": f"Basic {token}"})
         chat, sources, _ = client.predict(TROOPS_QUESTION, [], "(any)", "(any)", "", "",
                                           False, api_name="/chat")
-    assert "<mark>Nordkorea hat nach Berichten fast 12.000 Soldaten" in sources
+    assert ('<mark>Nordkorea hat nach Berichten <strong class="answer-span">fast 12.000 '
+            'Soldaten</strong> nach Russland') in sources
 
 
 def test_chat_filters_reach_retrieval(indexed):

@@ -1,0 +1,122 @@
+"""The keyword index: SQLite FTS5 beside Chroma, BM25 over the stemmed text of every chunk.
+
+Chroma 1.5 on a single node has no BM25 or hybrid search (its Search API is Chroma Cloud
+only; local ``where_document`` filters but does not rank), so the lexical side lives in a
+SQLite file next to the vector store (standard library, no server). Chroma stays the
+source of truth: keyword rows are derived from the chunks Chroma holds, written right after
+them in the same ingest, and ``Ingestor`` compares both at the start of every run, so a
+crash between the two writes, or an index built before this file existed, is repaired from
+the chunk texts Chroma stores, without embedding anything again.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from .errors import ConfigError
+from .records import Chunk, Filters
+from .terms import terms
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL, article_id TEXT NOT NULL,
+    article_hash TEXT NOT NULL, language TEXT, source TEXT, published TEXT);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize='unicode61');
+"""
+
+
+class KeywordIndex:
+    """BM25 search over stemmed chunk text; one SQLite file, safe to share between threads."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.executescript("PRAGMA journal_mode=WAL;" + SCHEMA)
+        except sqlite3.Error as exc:
+            raise ConfigError(f"expected a keyword index (SQLite with FTS5) at {self.path}, "
+                              f"got {type(exc).__name__}: {exc}") from exc
+        self._lock = threading.Lock()
+
+    # --- writing -------------------------------------------------------------------
+    def write(self, chunks: Sequence[Chunk]) -> None:
+        """Insert or replace the rows of ``chunks`` in one transaction."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            for chunk in chunks:
+                self._delete_where("chunk_id = ?", (chunk.id,))
+                cursor = self._db.execute(
+                    "INSERT INTO chunks(chunk_id, article_id, article_hash, language, source, "
+                    "published) VALUES (?, ?, ?, ?, ?, ?)",
+                    (chunk.id, chunk.article_id, chunk.article_hash, chunk.language,
+                     chunk.source, chunk.published))
+                self._db.execute("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)",
+                                 (cursor.lastrowid, " ".join(chunk_terms(chunk))))
+
+    def delete_stale(self, article_id: str, keep_hash: str | None) -> None:
+        """Remove an article's rows of other versions (all rows when ``keep_hash`` is None)."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            if keep_hash is None:
+                self._delete_where("article_id = ?", (article_id,))
+            else:
+                self._delete_where("article_id = ? AND article_hash != ?", (article_id, keep_hash))
+
+    def _delete_where(self, clause: str, params: tuple) -> None:
+        rows = [r[0] for r in self._db.execute(f"SELECT rowid FROM chunks WHERE {clause}", params)]
+        for rowid in rows:
+            self._db.execute("DELETE FROM chunk_terms WHERE rowid = ?", (rowid,))
+            self._db.execute("DELETE FROM chunks WHERE rowid = ?", (rowid,))
+
+    # --- reading -------------------------------------------------------------------
+    def chunk_ids(self) -> dict[str, set[str]]:
+        """Every article's chunk ids, to compare with the vector store."""
+        out: dict[str, set[str]] = {}
+        with self._lock:
+            for article_id, chunk_id in self._db.execute("SELECT article_id, chunk_id FROM chunks"):
+                out.setdefault(article_id, set()).add(chunk_id)
+        return out
+
+    def search(self, query_terms: Iterable[str], n: int, filters: Filters | None = None
+               ) -> list[tuple[str, float]]:
+        """The ``n`` best chunks for any of ``query_terms``: (chunk id, BM25, higher is better)."""
+        unique = list(dict.fromkeys(query_terms))
+        if n <= 0 or not unique:
+            return []
+        clause, params = filter_sql(filters or Filters())
+        sql = ("SELECT c.chunk_id, -bm25(chunk_terms) AS score FROM chunk_terms "
+               "JOIN chunks c ON c.rowid = chunk_terms.rowid WHERE chunk_terms MATCH ?"
+               f"{clause} ORDER BY score DESC, c.chunk_id LIMIT ?")
+        match = " OR ".join(f'"{t}"' for t in unique)
+        with self._lock:
+            return [(cid, float(s)) for cid, s in self._db.execute(sql, (match, *params, n))]
+
+    def count(self) -> int:
+        """Number of chunks."""
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+
+def chunk_terms(chunk: Chunk) -> list[str]:
+    """What a chunk is found by: the stems of its title and text in its language."""
+    return terms(f"{chunk.title}\n{chunk.text}", chunk.language)
+
+
+def filter_sql(filters: Filters) -> tuple[str, tuple]:
+    """The ``AND ...`` clause and parameters restricting ``chunks c`` to ``filters``."""
+    parts, params = [], []
+    for column, value in (("language", filters.language), ("source", filters.source)):
+        if value:
+            parts.append(f"c.{column} = ?")
+            params.append(value)
+    if filters.published_from:
+        parts.append("c.published != '' AND c.published >= ?")
+        params.append(filters.published_from.isoformat())
+    if filters.published_to:
+        parts.append("c.published != '' AND c.published <= ?")
+        params.append(filters.published_to.isoformat())
+    return "".join(f" AND {p}" for p in parts), tuple(params)

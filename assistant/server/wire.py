@@ -1,0 +1,90 @@
+"""The one wire format: error bodies, server-sent events and OpenAI chunks from answer events.
+
+Every HTTP path answers an error the same way: the status from ``error_status`` and the
+body ``{"error": {"type": ..., "message": ...}}``; once a stream has started (status 200
+sent), the same object is the stream's last event. Text deltas carry final marker numbers
+(``[n]`` is citation ``n`` everywhere), so a client may render them as they arrive.
+"""
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+from ..errors import (AssistantError, ConfigError, IndexMismatchError, ProviderError,
+                      QuestionError)
+from ..records import Answer, AnswerEvent, ErrorEvent, FinalAnswer, TextDelta
+
+ERROR_TYPES = ((QuestionError, 400, "invalid_request_error"),
+               (IndexMismatchError, 409, "index_mismatch"),
+               (ProviderError, 502, "provider_error"),
+               (ConfigError, 503, "configuration_error"),
+               (AssistantError, 400, "invalid_request_error"))
+
+
+def error_status(exc: AssistantError) -> int:
+    """The HTTP status for an assistant error: the client's fault is a 4xx."""
+    return next(status for kind, status, _ in ERROR_TYPES if isinstance(exc, kind))
+
+
+def error_body(status: int, message: str, kind: str | None = None) -> dict:
+    """``{"error": {"type", "message"}}``: the one error shape of every path."""
+    default = "invalid_request_error" if status < 500 else "server_error"
+    return {"error": {"type": kind or default, "message": message}}
+
+
+def assistant_error_body(exc: AssistantError) -> dict:
+    kind = next(name for cls, _, name in ERROR_TYPES if isinstance(exc, cls))
+    return error_body(error_status(exc), str(exc), kind)
+
+
+def sse(event: str, data: dict) -> str:
+    """One server-sent event."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def sse_events(events: Iterator[AnswerEvent]) -> Iterator[str]:
+    """``delta`` events, then ``answer`` (Answer.to_dict()) or ``error``."""
+    for event in events:
+        if isinstance(event, TextDelta):
+            yield sse("delta", {"text": event.text})
+        elif isinstance(event, FinalAnswer):
+            yield sse("answer", event.answer.to_dict())
+        else:
+            yield sse("error", {**assistant_error_body(event.error),
+                                "status": error_status(event.error)})
+
+
+def openai_extras(answer: Answer) -> dict:
+    """The fields a plain OpenAI client ignores and ours reads: citations and checks."""
+    data = answer.to_dict()
+    return {key: data[key] for key in ("citations", "sentences", "query", "answerable",
+                                       "confidence", "lead")}
+
+
+def openai_chunk(meta: dict, delta: dict, finish: str | None = None, **extra) -> str:
+    data = {**meta, "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish,
+                         "logprobs": None}], **extra}
+    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def openai_chunks(events: Iterator[AnswerEvent], meta: dict) -> Iterator[str]:
+    """Role chunk, content deltas, a final chunk with the citations, then ``[DONE]``."""
+    yield openai_chunk(meta, {"role": "assistant", "content": ""})
+    for event in events:
+        if isinstance(event, TextDelta) and event.text:
+            yield openai_chunk(meta, {"content": event.text})
+        elif isinstance(event, FinalAnswer):
+            yield openai_chunk(meta, {}, "stop", **openai_extras(event.answer))
+        elif isinstance(event, ErrorEvent):
+            yield f"data: {json.dumps(assistant_error_body(event.error), ensure_ascii=False)}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+def openai_completion(answer: Answer, meta: dict) -> dict:
+    """A ``chat.completion`` object for a finished answer."""
+    return {**meta, "object": "chat.completion",
+            "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+                         "message": {"role": "assistant", "content": answer.answer}}],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            **openai_extras(answer)}

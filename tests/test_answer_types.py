@@ -1,0 +1,55 @@
+"""The answer-type detector: what a question asks for, and the spans a sentence holds."""
+import pytest
+
+from assistant.evidence.types import DATE, NAME, NUMBER, OTHER, PERSON, PLACE, question_type, typed_spans
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Wie viele nordkoreanische Soldaten sind gefallen?", NUMBER),
+    ("Wie hoch sind die Verluste der Truppen?", NUMBER),
+    ("How many troops were sent?", NUMBER),
+    ("How much does Russia pay?", NUMBER),
+    ("What percentage of voters agreed?", NUMBER),
+    ("Wann sprach Putin mit russischen Medien?", DATE),
+    ("In welchem Jahr wurde die Mauer gebaut?", DATE),
+    ("When did Putin speak?", DATE),
+    ("In what year was it founded?", DATE),
+    ("Wer kommandiert die Truppen?", PERSON),
+    ("Who won the election?", PERSON),
+    ("Wo liegt Fresno?", PLACE),
+    ("In welcher Stadt fand das Spiel statt?", PLACE),
+    ("Where did the storm hit?", PLACE),
+    ("Was zeigen die Satellitenbilder?", OTHER),
+    ("What did Putin call the deployment?", OTHER),
+])
+def test_question_types(question, kind):
+    assert question_type(question) == kind
+
+
+def kinds(text, language):
+    return [(s.kind, s.text) for s in typed_spans(text, language)]
+
+
+def test_german_sentence_spans_tell_names_from_nouns():
+    found = kinds("Nordkorea hat bereits fast 12.000 Truppen, einschließlich hochrangiger "
+                  "Offiziere, nach Russland geschickt, am 25. Oktober sagte Wladimir Putin.", "de")
+    assert (NUMBER, "fast 12.000 Truppen") in found
+    assert (DATE, "25. Oktober") in found and (NUMBER, "25") not in found
+    assert (PLACE, "Russland") in found
+    assert any(kind in (PERSON, NAME) and "Putin" in text for kind, text in found)
+    assert not any("Truppen" == text or "Offiziere" == text for _, text in found)
+
+
+def test_english_sentence_spans():
+    found = kinds("In 1998, President Bill Clinton visited Berlin with about 3,000 people "
+                  "on March 3.", "en")
+    assert (DATE, "1998") in found and (DATE, "March 3") in found
+    assert (PERSON, "President Bill Clinton") in found
+    assert (PLACE, "Berlin") in found
+    assert (NUMBER, "about 3,000 people") in found
+
+
+def test_date_ranges_and_sentence_starts():
+    assert kinds("Die Soldaten werden ab dem 27.-28. Oktober vorbereitet.", "de") == \
+        [(DATE, "27.-28. Oktober")]
+    assert kinds("Südkoreanische Satellitenbilder zeigen Soldaten.", "de") == []
