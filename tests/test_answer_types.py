@@ -8,7 +8,8 @@ from assistant.evidence.types import DATE, NAME, NUMBER, OTHER, PERSON, PLACE, q
     ("Wie viele nordkoreanische Soldaten sind gefallen?", NUMBER),
     ("Wie hoch sind die Verluste der Truppen?", NUMBER),
     ("How many troops were sent?", NUMBER),
-    ("How much does Russia pay?", NUMBER),
+    ("How much does Russia pay?", "money"),
+    ("How much rain fell?", NUMBER),
     ("What percentage of voters agreed?", NUMBER),
     ("Wann sprach Putin mit russischen Medien?", DATE),
     ("In welchem Jahr wurde die Mauer gebaut?", DATE),
@@ -53,3 +54,13 @@ def test_date_ranges_and_sentence_starts():
     assert kinds("Die Soldaten werden ab dem 27.-28. Oktober vorbereitet.", "de") == \
         [(DATE, "27.-28. Oktober")]
     assert kinds("Südkoreanische Satellitenbilder zeigen Soldaten.", "de") == []
+
+
+def test_money_is_asked_for_and_found_apart_from_counts():
+    assert question_type("Wie viel zahlt Russland Nordkorea für die Soldaten?") == "money"
+    assert question_type("How much did the company pay for the deal?") == "money"
+    assert question_type("Wie viele Soldaten wurden geschickt?") == NUMBER
+    found = kinds("Das Gerät kostet 10.000 Dollar, fast 12.000 Truppen, $ 5 Millionen.", "de")
+    assert [f for f in found if f[0] in ("money", NUMBER)] == [
+        ("money", "10.000 Dollar"), (NUMBER, "fast 12.000 Truppen"), ("money", "$ 5 Millionen")]
+    assert ("money", "$5 million") in kinds("It cost $5 million.", "en")

@@ -22,7 +22,8 @@ from functools import cached_property
 from ..records import Candidate, Chunk, Retrieval
 from ..terms import bigrams, matches, term_set, term_weights
 from ..text import numbers_in
-from .types import KINDS, NAME, NUMBER, DATE, PERSON, PLACE, TypedSpan, question_type, typed_spans
+from .types import (DATE, KINDS, MONEY, NAME, NUMBER, PERSON, PLACE, TypedSpan, question_type,
+                    typed_spans)
 
 CHUNK_FEATURES = ("similarity", "best_sentence", "similarity_gap", "best_sentence_gap",
                   "coverage_same", "coverage_cross", "keyword", "cross_language")
@@ -34,8 +35,8 @@ ANSWER_FEATURES = ("chunk_score", "sentence_score", "best_similarity", "chunk_si
                    "coverage_same", "focus_missing", "absent", "type_missing",
                    "focus_gain", "cross_language", "runner_up_gap")
 # which span kinds answer which question kind
-ACCEPTS = {NUMBER: (NUMBER,), DATE: (DATE,), PERSON: (PERSON, NAME), PLACE: (PLACE, NAME),
-           NAME: (NAME, PERSON, PLACE)}
+ACCEPTS = {NUMBER: (NUMBER, MONEY), DATE: (DATE,), PERSON: (PERSON, NAME),
+           PLACE: (PLACE, NAME), NAME: (NAME, PERSON, PLACE), MONEY: (MONEY,)}
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class Question:
 
     def names(self, span: TypedSpan) -> bool:
         """The question names this value already ("Putins" when it asks about Putin)."""
-        if span.kind in (NUMBER, DATE):
+        if span.kind in (NUMBER, DATE, MONEY):
             values = numbers_in(span.text)
             return bool(values) and values <= numbers_in(self.text) or span.text.lower() in self.text.lower()
         return bool(term_set(span.text, self.language) & self.stems)

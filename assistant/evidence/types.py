@@ -18,9 +18,14 @@ from functools import lru_cache
 from ..text import STOP
 
 NUMBER, DATE, PERSON, PLACE, NAME, OTHER = "number", "date", "person", "place", "name", "other"
-KINDS = (NUMBER, DATE, PERSON, PLACE, NAME)
+MONEY = "money"
+KINDS = (NUMBER, DATE, PERSON, PLACE, NAME, MONEY)
 
 _QUESTION_PATTERNS = [
+    (MONEY, r"\b(wie ?viel (geld|kostet|kosten|kostete|zahlt|zahlen|zahlte|bezahlt|verdient|erhält|"
+            r"bekommt)|wie teuer|welche[rn]? (summe|betrag|preis)|how much (money|does|did|do|is|"
+            r"was|are|were)\b.*\b(cost|pay|paid|earn|charge|worth|spend|spent|raise|receive)|what (price|"
+            r"sum|amount of money))"),
     (DATE, r"\b(wann|seit wann|bis wann|in welche[mn]? (jahr|jahrhundert|monat|jahrzehnt)|"
            r"welche[ms]? (jahr|datum|jahrhundert)|an welchem tag|when|what (year|date|century|day|"
            r"decade|month)|which (year|date|century|day)|in what (year|century|decade))\b"),
@@ -61,6 +66,9 @@ _NUMBER = re.compile(
     r"tausend|hundert|hundred)\b)?", re.IGNORECASE)
 _CAPITAL = re.compile(r"\b[A-ZÄÖÜ][\w’'-]*(?:\s+(?:(?:von|van|de|der|del|da|bin|al|el|of|the|le|la)\s+)?"
                       r"[A-ZÄÖÜ][\w’'-]*)*")
+_CURRENCY_SIGNS = "$€£¥"
+_CURRENCY = re.compile(r"[$€£¥]|\b(euro|euros|dollar|dollars|us-dollar|rubel|rubles?|pfund|pounds?|"
+                       r"franken|francs?|yuan|won|yen|cent|cents|eur|usd|chf|gbp)\b", re.IGNORECASE)
 _NEXT_WORD = re.compile(r"\s+([^\W\d_][\w-]*)")
 _PLACE_BEFORE = re.compile(r"\b(in|im|nach|aus|bei|von|vor|at|near|from|to|into)\s+$", re.IGNORECASE)
 _PERSON_BEFORE = re.compile(r"\b(präsident|präsidentin|minister|ministerin|kanzler|kanzlerin|"
@@ -107,8 +115,12 @@ def typed_spans(text: str, language: str) -> tuple[TypedSpan, ...]:
     taken = [(s.start, s.end) for s in spans]
     for m in _NUMBER.finditer(text):
         if not _inside(m.start("value"), m.end("value"), taken):
-            end = _counted_noun_end(text, m.end(), language)
-            spans.append(TypedSpan(NUMBER, m.start(), end, text[m.start():end]))
+            start, end = m.start(), _counted_noun_end(text, m.end(), language)
+            before = text[:start].rstrip(" ")
+            if before and before[-1] in _CURRENCY_SIGNS:
+                start = len(before) - 1
+            kind = MONEY if _CURRENCY.search(text[start:end]) else NUMBER
+            spans.append(TypedSpan(kind, start, end, text[start:end]))
     spans.extend(_names(text, language, taken))
     return tuple(sorted(spans, key=lambda s: s.start))
 
