@@ -4,21 +4,72 @@ A claim (one answer sentence) is *supported* when every marker points to a retri
 chunk, every number in the claim occurs in a cited chunk, and the cited text supports it
 lexically (share of the claim's content words found in the chunk) or, when an embedder is
 given, semantically (cosine to the chunk's best sentence; catches a translation).
-Unsupported claims stay in the answer, flagged with the reason.
+Unsupported claims stay in the answer, flagged with the reason. ``support`` is that
+lexical-then-semantic check, shared with the offline eval judge so that the two never drift.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
+from .language import detect_language
 from .providers import Embedder
 from .records import Citation, Claim, Retrieved, Sentence
 from .sentences import split_sentences
 from .text import MARKER, lexical_support, numbers_in
 
 SEMANTIC_SUPPORT = 0.88  # e5 cosine of a faithful paraphrase/translation, see docs
+LEXICAL, SEMANTIC, NONE = "lexical", "semantic", "none"
+
+
+@dataclass(frozen=True)
+class Support:
+    """How well passages support a claim, and which check found it."""
+
+    score: float  # the passing score; the best of both checks when neither passed
+    how: str  # LEXICAL, SEMANTIC or NONE
+
+    @property
+    def supported(self) -> bool:
+        return self.how != NONE
+
+
+def passage_sentences(passages: Sequence[str]) -> list[str]:
+    """The passages' sentences (whole passages when they have none)."""
+    return [p[s.start:s.end] for p in passages
+            for s in split_sentences(p, detect_language(p))] or list(passages)
+
+
+def semantic_support(claim: str, sentences: Sequence[str], embedder: Embedder) -> float:
+    """Best cosine of ``claim`` to any of ``sentences``, embedded in one batch."""
+    if not sentences:
+        return 0.0
+    vectors = embedder.embed_passages([claim, *sentences])
+    return float(np.max(vectors[1:] @ vectors[0]))
+
+
+def support(claim: str, passages: Sequence[str], embedder: Embedder | None = None,
+            lexical_threshold: float = 0.5, semantic_threshold: float = SEMANTIC_SUPPORT,
+            sentences: Sequence[str] | None = None) -> Support:
+    """Lexical support of ``claim`` by the best passage; below ``lexical_threshold`` and
+    with an embedder, the cosine to the passages' best sentence (a translation).
+
+    ``sentences``: the passages' sentences when already known (a chunk's stored spans);
+    otherwise they are split here, and only when the embedder needs them.
+    """
+    lexical = max((lexical_support(claim, p) for p in passages), default=0.0)
+    if lexical >= lexical_threshold:
+        return Support(lexical, LEXICAL)
+    semantic = 0.0
+    if embedder is not None:
+        found = passage_sentences(passages) if sentences is None else sentences
+        semantic = semantic_support(claim, found, embedder)
+    if semantic >= semantic_threshold:
+        return Support(semantic, SEMANTIC)
+    return Support(max(lexical, semantic), NONE)
 
 
 def parse_claims(answer: str, language: str) -> list[Claim]:
@@ -76,25 +127,16 @@ class CitationChecker:
         bad = [m for m in claim.markers if not 1 <= m <= len(retrieved)]
         if bad:
             return f"marker [{bad[0]}] points to no retrieved source (1..{len(retrieved)})", 0.0
-        cited = [retrieved[m - 1].chunk.text for m in claim.markers]
-        missing = numbers_in(claim.text) - set().union(*(numbers_in(t) for t in cited))
+        cited = [retrieved[m - 1].chunk for m in claim.markers]
+        missing = numbers_in(claim.text) - set().union(*(numbers_in(c.text) for c in cited))
         if missing:
             return f"number {sorted(missing)[0]} does not occur in the cited source", 0.0
-        lexical = max(lexical_support(claim.text, text) for text in cited)
-        if lexical >= self.threshold:
-            return "", lexical
-        semantic = self._semantic(claim.text, [retrieved[m - 1] for m in claim.markers])
-        if semantic >= SEMANTIC_SUPPORT:
-            return "", semantic
-        return (f"cited source supports {max(lexical, semantic):.2f} of it, expected at least "
-                f"{self.threshold:.2f} of its words or a close paraphrase"), max(lexical, semantic)
-
-    def _semantic(self, claim: str, cited: Sequence[Retrieved]) -> float:
-        if self.embedder is None:
-            return 0.0
-        sentences = [s for r in cited for s in r.chunk.sentence_texts()]
-        vectors = self.embedder.embed_passages([claim, *sentences])
-        return float(np.max(vectors[1:] @ vectors[0])) if len(sentences) else 0.0
+        found = support(claim.text, [c.text for c in cited], self.embedder, self.threshold,
+                        SEMANTIC_SUPPORT, [s for c in cited for s in c.sentence_texts()])
+        if found.supported:
+            return "", found.score
+        return (f"cited source supports {found.score:.2f} of it, expected at least "
+                f"{self.threshold:.2f} of its words or a close paraphrase"), found.score
 
     @staticmethod
     def _quote(claim: str, hit: Retrieved) -> tuple[float, int, int]:

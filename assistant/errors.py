@@ -28,3 +28,7 @@ class ProviderError(AssistantError):
 
 class QuestionError(AssistantError):
     """A question is empty, too long or otherwise unusable."""
+
+
+class StoreError(AssistantError):
+    """The vector store (Chroma on disk, or its server) failed to read or write."""

@@ -6,17 +6,21 @@ itself: every vector comes from our embedder (its default embedding function dow
 model). An article is *complete* when all its chunks carry the article's current hash and
 their number equals ``chunk_count``; sentences are written before chunks, and stale rows are
 deleted last, so a crash at any point leaves a state that the next ingest repairs.
+Every call into Chroma runs inside ``store_call``: a failing disk, database or server is
+a ``StoreError`` that names the operation and collection, not a stray chromadb exception.
 """
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
 from .config import Settings
-from .errors import IndexMismatchError, ProviderError
+from .errors import IndexMismatchError, ProviderError, StoreError
 from .records import Chunk, Filters, Span
 
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 400, "max_neighbors": 32}
@@ -111,6 +115,14 @@ def chunk_metadata(chunk: Chunk, chunk_count: int) -> dict:
     }
 
 
+def sentence_metadata(row: SentenceRow) -> dict:
+    """Chroma metadata for a sentence vector (what filters and answers need)."""
+    return {"article_id": row.article_id, "article_hash": row.article_hash,
+            "chunk_id": row.chunk_id, "start": row.start, "end": row.end,
+            "language": row.language, "source": row.source,
+            "published_day": row.published_day}
+
+
 def chunk_from_row(chunk_id: str, text: str, meta: dict) -> Chunk:
     """Rebuild a Chunk from what Chroma returns."""
     return Chunk(
@@ -122,6 +134,29 @@ def chunk_from_row(chunk_id: str, text: str, meta: dict) -> Chunk:
         source=meta.get("source", ""), url=meta.get("url", ""),
         published=meta.get("published", ""),
     )
+
+
+def store_errors() -> tuple[type[Exception], ...]:
+    """What a failing store raises: Chroma's own errors, its disk (OS, SQLite), its server."""
+    import httpx
+    from chromadb.errors import ChromaError
+
+    return (ChromaError, OSError, sqlite3.Error, httpx.TransportError)
+
+
+@contextmanager
+def store_call(operation: str, collection: str) -> Iterator[None]:
+    """Raise a store failure inside the block as a ``StoreError`` naming ``operation``.
+
+    The one place where Chroma's exceptions join the error family, so that callers and
+    the API (503: try again) see one kind of failure; any other exception is a bug and
+    keeps its type and traceback.
+    """
+    try:
+        yield
+    except store_errors() as exc:
+        raise StoreError(f"the vector store failed: expected to {operation} in collection "
+                         f"{collection}, got {type(exc).__name__}: {exc}") from exc
 
 
 def make_chroma_client(settings: Settings):
@@ -147,11 +182,8 @@ class ChromaIndex:
     def __init__(self, client, name: str, embedder_name: str, dimension: int | None = None):
         self.embedder_name = embedder_name
         meta = {"embedder": embedder_name, **({"dimension": dimension} if dimension else {})}
-        config = {"hnsw": HNSW}
-        self.chunks = client.get_or_create_collection(
-            name, embedding_function=None, configuration=config, metadata=meta)
-        self.sentences = client.get_or_create_collection(
-            f"{name}_sentences", embedding_function=None, configuration=config, metadata=meta)
+        self.chunks = self._open(client, name, meta)
+        self.sentences = self._open(client, f"{name}_sentences", meta)
         stored = self.chunks.metadata or {}
         if stored.get("embedder") != embedder_name or \
                 (dimension and stored.get("dimension", dimension) != dimension):
@@ -161,11 +193,18 @@ class ChromaIndex:
                 f"{embedder_name!r} ({dimension or '?'} dimensions): use the same embedder, or "
                 f"another --index directory / collection, or re-ingest into a fresh one")
 
+    @staticmethod
+    def _open(client, name: str, meta: dict):
+        with store_call("get_or_create_collection", name):
+            return client.get_or_create_collection(
+                name, embedding_function=None, configuration={"hnsw": HNSW}, metadata=meta)
+
     # --- reading -------------------------------------------------------------------
     def manifest(self) -> dict[str, ArticleState]:
         """Every article in the index with the versions and chunks it has."""
         states: dict[str, ArticleState] = {}
-        rows = self.chunks.get(include=["metadatas"])
+        with store_call("get", self.chunks.name):
+            rows = self.chunks.get(include=["metadatas"])
         for chunk_id, meta in zip(rows["ids"], rows["metadatas"]):
             state = states.setdefault(meta["article_id"], ArticleState())
             state.hashes.add(meta["article_hash"])
@@ -183,7 +222,9 @@ class ChromaIndex:
 
     @staticmethod
     def _vectors(collection, article_id: str) -> dict[str, np.ndarray]:
-        rows = collection.get(where={"article_id": article_id}, include=["embeddings", "documents"])
+        with store_call("get", collection.name):
+            rows = collection.get(where={"article_id": article_id},
+                                  include=["embeddings", "documents"])
         if not rows["ids"]:
             return {}
         return dict(zip(rows["documents"], np.asarray(rows["embeddings"], dtype=np.float32)))
@@ -194,14 +235,16 @@ class ChromaIndex:
         if not unique:
             return {}
         collection = self.sentences if sentences else self.chunks
-        rows = collection.get(ids=unique, include=["embeddings"])
+        with store_call("get", collection.name):
+            rows = collection.get(ids=unique, include=["embeddings"])
         return dict(zip(rows["ids"], np.asarray(rows["embeddings"], dtype=np.float32)))
 
     def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
         """Chunks by id, in the order asked (missing ids are left out)."""
         if not ids:
             return []
-        rows = self.chunks.get(ids=list(ids), include=["documents", "metadatas"])
+        with store_call("get", self.chunks.name):
+            rows = self.chunks.get(ids=list(ids), include=["documents", "metadatas"])
         by_id = {i: chunk_from_row(i, d, m)
                  for i, d, m in zip(rows["ids"], rows["documents"], rows["metadatas"])}
         return [by_id[i] for i in ids if i in by_id]
@@ -211,8 +254,9 @@ class ChromaIndex:
         """The ``n`` chunks nearest to ``vector`` with their cosine similarity."""
         if n <= 0:
             return []
-        rows = self.chunks.query(query_embeddings=[vector.tolist()], n_results=n, where=where,
-                                 include=["documents", "metadatas", "distances"])
+        with store_call("query", self.chunks.name):
+            rows = self.chunks.query(query_embeddings=[vector.tolist()], n_results=n,
+                                     where=where, include=["documents", "metadatas", "distances"])
         return [(chunk_from_row(i, d, m), 1.0 - dist) for i, d, m, dist in zip(
             rows["ids"][0], rows["documents"][0], rows["metadatas"][0], rows["distances"][0])]
 
@@ -221,15 +265,17 @@ class ChromaIndex:
         """The ``n`` sentences nearest to ``vector``."""
         if n <= 0:
             return []
-        rows = self.sentences.query(query_embeddings=[vector.tolist()], n_results=n,
-                                    where=where, include=["metadatas", "distances"])
+        with store_call("query", self.sentences.name):
+            rows = self.sentences.query(query_embeddings=[vector.tolist()], n_results=n,
+                                        where=where, include=["metadatas", "distances"])
         return [SentenceHit(m["article_id"], m["chunk_id"], int(m["start"]), int(m["end"]),
                             1.0 - dist)
                 for m, dist in zip(rows["metadatas"][0], rows["distances"][0])]
 
     def count(self) -> int:
         """Number of chunks."""
-        return self.chunks.count()
+        with store_call("count", self.chunks.name):
+            return self.chunks.count()
 
     # --- writing -------------------------------------------------------------------
     def write(self, chunks: Sequence[Chunk], chunk_vectors: np.ndarray, chunk_counts: dict[str, int],
@@ -237,27 +283,30 @@ class ChromaIndex:
         """Upsert sentences, then chunks (the chunks mark an article complete)."""
         for i in range(0, len(sentences), WRITE_BATCH):
             part = sentences[i:i + WRITE_BATCH]
-            self.sentences.upsert(
-                ids=[s.id for s in part], embeddings=sentence_vectors[i:i + WRITE_BATCH],
-                documents=[s.text for s in part],
-                metadatas=[{"article_id": s.article_id, "article_hash": s.article_hash,
-                            "chunk_id": s.chunk_id, "start": s.start, "end": s.end,
-                            "language": s.language, "source": s.source,
-                            "published_day": s.published_day} for s in part])
+            self._upsert(self.sentences, [s.id for s in part],
+                         sentence_vectors[i:i + WRITE_BATCH], [s.text for s in part],
+                         [sentence_metadata(s) for s in part])
         for i in range(0, len(chunks), WRITE_BATCH):
             part = chunks[i:i + WRITE_BATCH]
-            self.chunks.upsert(
-                ids=[c.id for c in part], embeddings=chunk_vectors[i:i + WRITE_BATCH],
-                documents=[c.text for c in part],
-                metadatas=[chunk_metadata(c, chunk_counts[c.article_id]) for c in part])
+            self._upsert(self.chunks, [c.id for c in part], chunk_vectors[i:i + WRITE_BATCH],
+                         [c.text for c in part],
+                         [chunk_metadata(c, chunk_counts[c.article_id]) for c in part])
+
+    @staticmethod
+    def _upsert(collection, ids: list[str], vectors: np.ndarray, documents: list[str],
+                metadatas: list[dict]) -> None:
+        with store_call("upsert", collection.name):
+            collection.upsert(ids=ids, embeddings=vectors, documents=documents,
+                              metadatas=metadatas)
 
     def delete_stale(self, article_id: str, keep_hash: str | None) -> None:
         """Remove an article's rows of other versions (all rows when ``keep_hash`` is None)."""
         where: dict = {"article_id": article_id}
         if keep_hash is not None:
             where = {"$and": [where, {"article_hash": {"$ne": keep_hash}}]}
-        self.sentences.delete(where=where)
-        self.chunks.delete(where=where)
+        for collection in (self.sentences, self.chunks):
+            with store_call("delete", collection.name):
+                collection.delete(where=where)
 
 
 def open_stores(settings: Settings, embedder, client=None):

@@ -3,6 +3,8 @@
 A metric fails when ``value < floor`` or ``value < baseline - tolerance``. A metric that
 could not be computed (None, e.g. no answered items) fails when it has a floor or a
 baseline, because a gate that silently skips a metric lets a total breakdown through.
+Every registered metric (``metrics.METRICS``) with a floor or a baseline is gated, except
+those marked ungated (``error``); a floor on a name no metric has is ignored.
 """
 from __future__ import annotations
 
@@ -10,8 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-GATED = ("hit@1", "hit@5", "hit@10", "mrr", "answered", "declined", "correct", "f1",
-         "citation_recall", "citation_precision", "faithfulness")
+from .metrics import GATED
 
 
 @dataclass(frozen=True)

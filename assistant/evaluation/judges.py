@@ -1,11 +1,12 @@
 """Judges decide whether a statement is supported by passages, behind one interface.
 
-``OfflineJudge`` (the default) is deterministic and reuses the citation checker's logic:
-numbers, dates and names in the statement must occur in the cited text, negation and
+``OfflineJudge`` (the default) is deterministic and shares the citation checker's support
+check: numbers, dates and names in the statement must occur in the cited text, negation and
 "reported claim" wording must match the best passage sentence, and the statement must be
-supported lexically or (with an embedder) semantically. ``LLMJudge`` asks a chat model
-(any OpenAI-compatible server) with the prompts ``prompts/judge_statements.md`` and
-``prompts/judge_verdict.md``. What the offline judge cannot catch is in docs/evaluation.md.
+supported lexically or (with an embedder) semantically, by ``citations.support``.
+``LLMJudge`` asks a chat model (any OpenAI-compatible server) with the prompts
+``prompts/judge_statements.md`` and ``prompts/judge_verdict.md``. What the offline judge
+cannot catch is in docs/evaluation.md.
 """
 from __future__ import annotations
 
@@ -14,12 +15,9 @@ import re
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
-import numpy as np
-
-from ..citations import SEMANTIC_SUPPORT
+from ..citations import SEMANTIC_SUPPORT, passage_sentences, support
 from ..text import ATTRIBUTION, content_words, lexical_support, numbers_in
 from ..language import ENGLISH, GERMAN, detect_language
-from ..sentences import split_sentences
 
 NEGATIONS = frozenset("nicht kein keine keinen keinem keiner keines nie niemals weder "
                       "not no never none nor neither cannot".split())
@@ -28,7 +26,6 @@ MONTHS = frozenset("januar februar märz april mai juni juli august september ok
                    "november dezember january february march may june july october "
                    "december".split())
 _TOKEN = re.compile(r"[\w'’-]+")
-VALUE_WORDS = 6  # a verbatim excerpt this short is a value (number, date, name), not a claim
 
 
 @dataclass(frozen=True)
@@ -65,10 +62,18 @@ def _occurs(word: str, passage_words: set[str]) -> bool:
     return any(stem in w for w in passage_words)
 
 
-def _sentences(passages: Sequence[str]) -> list[str]:
-    """The passages' sentences (whole passages when they have none)."""
-    return [p[s.start:s.end] for p in passages
-            for s in split_sentences(p, detect_language(p))] or list(passages)
+def is_value(statement: str) -> bool:
+    """The statement is one number, date or name and nothing else ("fast 12.000 Truppen"):
+    a value an answer leads with, which states nothing beyond the sentence it comes from."""
+    from ..evidence.types import typed_spans
+
+    text = statement.strip()
+    return any(s.start == 0 and s.end == len(text) for lang in ("de", "en")
+               for s in typed_spans(text, lang))
+
+
+def _excerpt(squashed: str) -> re.Pattern:
+    return re.compile(rf"(?<!\w){re.escape(squashed)}(?!\w)")
 
 
 def _squash(text: str) -> str:
@@ -100,22 +105,19 @@ class OfflineJudge:
         if not passages:
             return Verdict(False, 0.0, "cites no retrieved passage")
         squashed = _squash(statement)
-        if squashed in {_squash(x) for x in _sentences(passages)}:
+        sentences = passage_sentences(passages)
+        if squashed in {_squash(x) for x in sentences}:
             return Verdict(True, 1.0)  # a whole sentence quoted verbatim: supported
-        excerpt = re.compile(rf"(?<!\w){re.escape(squashed)}(?!\w)")
-        if len(statement.split()) <= VALUE_WORDS and any(excerpt.search(_squash(p)) for p in passages):
-            return Verdict(True, 1.0)  # a value quoted verbatim (the answer's lead span)
+        if is_value(statement) and any(_excerpt(squashed).search(_squash(p)) for p in passages):
+            return Verdict(True, 1.0)  # a value (the answer's lead span) quoted verbatim
         reason = self._facts(statement, "\n".join(passages)) or self._wording(statement, passages)
         if reason:
             return Verdict(False, 0.0, reason)
-        lexical = max(lexical_support(statement, p) for p in passages)
-        if lexical >= self.lexical:
-            return Verdict(True, lexical)
-        semantic = self._semantic(statement, passages)
-        if semantic >= self.semantic:
-            return Verdict(True, semantic)
-        return Verdict(False, max(lexical, semantic),
-                       f"support {max(lexical, semantic):.2f} below the thresholds")
+        found = support(statement, passages, self.embedder, self.lexical, self.semantic,
+                        sentences)
+        if found.supported:
+            return Verdict(True, found.score)
+        return Verdict(False, found.score, f"support {found.score:.2f} below the thresholds")
 
     def _facts(self, statement: str, passage: str) -> str:
         missing = numbers_in(statement) - numbers_in(passage)
@@ -134,7 +136,7 @@ class OfflineJudge:
     @staticmethod
     def _wording(statement: str, passages: Sequence[str]) -> str:
         """Negation per clause, and attribution of the best-matching passage sentence."""
-        sentences = _sentences(passages)
+        sentences = passage_sentences(passages)
         clauses = [c for sentence in sentences for c in _CLAUSE.split(sentence) if c]
         for part in (c for c in _CLAUSE.split(statement) if c and content_words(c)):
             best = max(clauses, key=lambda c: lexical_support(part, c))
@@ -144,13 +146,6 @@ class OfflineJudge:
         if ATTRIBUTION.search(best_sentence) and not ATTRIBUTION.search(statement):
             return "states as fact what the source only reports"
         return ""
-
-    def _semantic(self, statement: str, passages: Sequence[str]) -> float:
-        if self.embedder is None:
-            return 0.0
-        sentences = _sentences(passages)
-        vectors = self.embedder.embed_passages([statement, *sentences])
-        return float(np.max(vectors[1:] @ vectors[0])) if sentences else 0.0
 
 
 class LLMJudge:

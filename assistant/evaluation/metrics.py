@@ -6,6 +6,11 @@ Citations (ALCE): recall = share of answer sentences entailed by their cited chu
 precision = share of citations that support their sentence alone or are needed for it.
 Faithfulness (RAGAS): share of answer statements supported by the cited context.
 Refusals: answerable items answered, unanswerable items declined.
+
+Every metric's name is spelled once, here, as a ``Metric`` in ``METRICS`` (as ragas names
+its metrics objects): the runner scores under these names, the gate gates them, the report
+describes them, ``eval`` sets floors on them. The names are the JSON keys of reports and
+baselines, so a name never changes.
 """
 from __future__ import annotations
 
@@ -14,11 +19,80 @@ import re
 import string
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
+
+from .sets import REMOVED, TOPIC
 
 SupportFn = Callable[[str, Sequence[str]], bool]  # (statement, passages) -> supported
 _PUNCT = set(string.punctuation) | set("„“”‚‘’«»–—…")
 _ARTICLES = re.compile(r"\b(a|an|the|der|die|das|den|dem|des|ein|eine|einen|einem|einer)\b")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric: its name (the key in scores, reports, baselines), meaning and scope."""
+
+    name: str
+    description: str
+    applies_to: str  # the items it is computed on
+    gated: bool = True  # False: reported only (for "error" a higher value is worse)
+
+
+ANSWERABLE, UNANSWERABLE = "answerable items", "unanswerable items"
+ANSWERED_ITEMS = "answered items"
+
+HIT_AT = {k: Metric(f"hit@{k}", "share of answerable questions whose gold article is "
+                    + ("the first retrieved chunk" if k == 1 else
+                       f"among the first {k} retrieved chunks"), ANSWERABLE)
+          for k in (1, 5, 10)}
+MRR = Metric("mrr", "mean of 1/rank of the first gold chunk (0 when not in the first 10)",
+             ANSWERABLE)
+ANSWERED = Metric("answered", "share of answerable questions the assistant answered "
+                  "(did not decline)", ANSWERABLE)
+DECLINED = Metric("declined", "share of unanswerable questions the assistant declined",
+                  UNANSWERABLE)
+
+
+def declined_in(variant: str) -> str:
+    """The name of the decline rate against one corpus variant: ``declined_removed``."""
+    return f"{DECLINED.name}_{variant}"
+
+
+DECLINED_REMOVED = Metric(declined_in(REMOVED), "share of questions declined when their "
+                          "whole article is removed from the corpus",
+                          f"{UNANSWERABLE} ({REMOVED} corpus)")
+DECLINED_TOPIC = Metric(declined_in(TOPIC), "share of questions declined when the paragraph "
+                        "answering them is removed and the rest of its article stays (same topic)",
+                        f"{UNANSWERABLE} ({TOPIC} corpus)")
+CORRECT = Metric("correct", "share of answerable questions whose answer contains a gold "
+                 "answer (normalised)", ANSWERABLE)
+F1 = Metric("f1", "SQuAD token F1 of the answer sentences against the best gold answer",
+            ANSWERABLE)
+CITATION_RECALL = Metric("citation_recall", "ALCE: share of answer sentences supported by "
+                         "the chunks they cite", ANSWERED_ITEMS)
+CITATION_PRECISION = Metric("citation_precision", "ALCE: share of citations that support "
+                            "their sentence (or are needed)", ANSWERED_ITEMS)
+FAITHFULNESS = Metric("faithfulness", "RAGAS: share of answer statements supported by the "
+                      "cited chunks", ANSWERED_ITEMS)
+ERROR = Metric("error", "share of questions that raised an error (recorded as failed items)",
+               "every item", gated=False)
+
+METRICS = (*HIT_AT.values(), MRR, ANSWERED, DECLINED, DECLINED_REMOVED, DECLINED_TOPIC,
+           CORRECT, F1, CITATION_RECALL, CITATION_PRECISION, FAITHFULNESS, ERROR)
+BY_NAME = {metric.name: metric for metric in METRICS}
+GATED = tuple(metric.name for metric in METRICS if metric.gated)
+
+
+def describe(name: str) -> str:
+    """What a metric means ("" for a name no metric has)."""
+    metric = BY_NAME.get(name)
+    return metric.description if metric else ""
+
+
+def by_name(values: dict[Metric, float]) -> dict[str, float]:
+    """Floors (or any values) keyed by metric name, as sets and baselines store them."""
+    return {metric.name: value for metric, value in values.items()}
 
 
 def normalise(text: str) -> str:

@@ -1,5 +1,6 @@
 """Reports: ``report.json`` (every item), ``report.md`` and ``report.html`` (summary, chart,
-worst items first). No dependencies beyond the standard library; the chart is inline SVG."""
+worst items first). No dependencies beyond the standard library; the chart is inline SVG.
+What each metric means comes from its ``Metric`` in ``metrics.METRICS``."""
 from __future__ import annotations
 
 import html
@@ -8,22 +9,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .gate import Failure
+from .metrics import ANSWERED, CORRECT, DECLINED, ERROR, describe
 from .runner import ItemResult, RunResult
-
-EXPLAIN = {
-    "hit@1": "share of answerable questions whose gold article is the first retrieved chunk",
-    "hit@5": "... among the first 5 retrieved chunks",
-    "hit@10": "... among the first 10 retrieved chunks",
-    "mrr": "mean of 1/rank of the first gold chunk (0 when not in the first 10)",
-    "answered": "share of answerable questions the assistant answered (did not decline)",
-    "declined": "share of unanswerable questions the assistant declined",
-    "correct": "share of answerable questions whose answer contains a gold answer (normalised)",
-    "f1": "SQuAD token F1 of the answer sentences against the best gold answer",
-    "citation_recall": "ALCE: share of answer sentences supported by the chunks they cite",
-    "citation_precision": "ALCE: share of citations that support their sentence (or are needed)",
-    "faithfulness": "RAGAS: share of answer statements supported by the cited chunks",
-    "error": "share of questions that raised an error (recorded as failed items)",
-}
 
 
 def item_dict(result: ItemResult) -> dict:
@@ -42,7 +29,7 @@ def item_dict(result: ItemResult) -> dict:
 
 def badness(result: ItemResult) -> float:
     """How bad an item is (higher first in the report): errors, then low scores."""
-    scores = [v for k, v in result.scores.items() if v is not None and k != "error"]
+    scores = [v for k, v in result.scores.items() if v is not None and k != ERROR.name]
     return 10 * bool(result.error) + sum(1 - v for v in scores)
 
 
@@ -67,7 +54,7 @@ def _fmt(value) -> str:
 
 def metric_rows(run: RunResult, baseline: dict | None) -> list[tuple[str, str, str, str]]:
     """(metric, value, baseline, meaning) for every aggregated metric."""
-    return [(name, _fmt(value), _fmt((baseline or {}).get(name)), EXPLAIN.get(name, ""))
+    return [(name, _fmt(value), _fmt((baseline or {}).get(name)), describe(name))
             for name, value in run.metrics.items()]
 
 
@@ -106,7 +93,7 @@ def kind_rows(items: list[ItemResult]) -> list[str]:
     rows = []
     for kind, group in sorted(kinds.items()):
         rate = {n: [r.scores[n] for r in group if r.scores.get(n) is not None]
-                for n in ("answered", "declined", "correct")}
+                for n in (ANSWERED.name, DECLINED.name, CORRECT.name)}
         shown = [f"{round(sum(v))}/{len(v)}" if v else "-" for v in rate.values()]  # 0/1 scores
         rows.append(f"| {kind} | {len(group)} | " + " | ".join(shown) + " |")
     return rows
@@ -115,12 +102,12 @@ def kind_rows(items: list[ItemResult]) -> list[str]:
 def text_chart(metrics: dict[str, float | None], width: int = 40) -> list[str]:
     """One bar per metric in 0..1, for terminals and Markdown."""
     return [f"{name:<19}{'█' * round((value or 0) * width):<{width}} {_fmt(value)}"
-            for name, value in metrics.items() if name != "error"]
+            for name, value in metrics.items() if name != ERROR.name]
 
 
 def svg_chart(metrics: dict[str, float | None], width: int = 520) -> str:
     """A horizontal bar chart of the metrics (0..1) as inline SVG."""
-    rows = [(n, v) for n, v in metrics.items() if n != "error"]
+    rows = [(n, v) for n, v in metrics.items() if n != ERROR.name]
     height = 22 * len(rows) + 10
     bars = []
     for i, (name, value) in enumerate(rows):

@@ -103,36 +103,42 @@ def cited_pairs(answer: Answer) -> list[tuple[str, list[str]]]:
     return [(s.text, [by_n.get(n, "") for n in s.citations]) for s in answer.sentences]
 
 
-def score_item(result: ItemResult, answer: Answer | None, judge: Judge) -> ItemResult:
-    """Fill ``result.scores`` (and verdicts) from the answer, the ranking and the judge."""
+def score_answer(result: ItemResult, answer: Answer | None) -> None:
+    """The scores that need no judge: retrieval, the answer's text, refusal, error."""
     item, scores = result.item, result.scores
     if item.answerable:
         result.gold_rank = m.first_gold_rank(result.ranked_articles, item.gold_articles)
-        for k in (1, 5, 10):
-            scores[f"hit@{k}"] = m.hit_at(result.gold_rank, k)
-        scores["mrr"] = m.reciprocal_rank(result.gold_rank)
-        scores["answered"] = float(result.answered)
+        for k, metric in m.HIT_AT.items():
+            scores[metric.name] = m.hit_at(result.gold_rank, k)
+        scores[m.MRR.name] = m.reciprocal_rank(result.gold_rank)
+        scores[m.ANSWERED.name] = float(result.answered)
         text = " ".join(s["text"] for s in result.sentences) if result.answered else ""
-        scores["correct"] = m.contains_answer(text, item.answers)
-        scores["f1"] = m.token_f1(text, item.answers)
+        scores[m.CORRECT.name] = m.contains_answer(text, item.answers)
+        scores[m.F1.name] = m.token_f1(text, item.answers)
     else:
-        scores["declined"] = float(answer is not None and not result.answered)
+        scores[m.DECLINED.name] = float(answer is not None and not result.answered)
         if item.variant != FULL:  # reported apart: whole article removed vs same topic kept
-            scores[f"declined_{item.variant}"] = scores["declined"]
-    scores["error"] = float(bool(result.error))
+            scores[m.declined_in(item.variant)] = scores[m.DECLINED.name]
+    scores[m.ERROR.name] = float(bool(result.error))
+
+
+def score_item(result: ItemResult, answer: Answer | None, judge: Judge) -> ItemResult:
+    """Fill ``result.scores`` (and verdicts) from the answer, the ranking and the judge."""
+    score_answer(result, answer)
     if answer is None or not result.answered:
         return result
+    item, scores = result.item, result.scores
     pairs = cited_pairs(answer)
     supports = lambda s, ps: judge.verdict(s, ps).supported  # noqa: E731
-    scores["citation_recall"] = m.citation_recall(pairs, supports)
-    scores["citation_precision"] = m.citation_precision(pairs, supports)
+    scores[m.CITATION_RECALL.name] = m.citation_recall(pairs, supports)
+    scores[m.CITATION_PRECISION.name] = m.citation_precision(pairs, supports)
     context = list(dict.fromkeys(c.text for c in answer.citations))
     statements = judge.statements(item.question, answer.answer, [s.text for s in answer.sentences])
     verdicts = [judge.verdict(s, context) if context else None for s in statements]
     result.statements = [{"text": s, "supported": bool(v and v.supported),
                           "reason": v.reason if v else "no cited context"}
                          for s, v in zip(statements, verdicts)]
-    scores["faithfulness"] = m.faithfulness(statements, context, supports)
+    scores[m.FAITHFULNESS.name] = m.faithfulness(statements, context, supports)
     for sentence, (text, cited) in zip(result.sentences, pairs):
         verdict = judge.verdict(text, cited) if cited else None
         sentence["judge"] = {"supported": bool(verdict and verdict.supported),

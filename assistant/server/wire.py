@@ -11,13 +11,14 @@ import json
 from typing import Iterator
 
 from ..errors import (AssistantError, ConfigError, IndexMismatchError, ProviderError,
-                      QuestionError)
+                      QuestionError, StoreError)
 from ..records import Answer, AnswerEvent, ErrorEvent, FinalAnswer, TextDelta
 
 ERROR_TYPES = ((QuestionError, 400, "invalid_request_error"),
                (IndexMismatchError, 409, "index_mismatch"),
                (ProviderError, 502, "provider_error"),
                (ConfigError, 503, "configuration_error"),
+               (StoreError, 503, "store_error"),
                (AssistantError, 400, "invalid_request_error"))
 
 

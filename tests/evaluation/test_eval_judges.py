@@ -86,3 +86,14 @@ def test_offline_judge_agreement_on_the_hand_labelled_pairs():
     assert result.by_kind["wrong_number"][0] == result.by_kind["wrong_number"][1]
     assert result.by_kind["translation"][0] == 0  # what it cannot do without embeddings
     assert result.rate >= 0.8, result.disagreements
+
+
+def test_a_verbatim_value_is_supported_but_a_verbatim_claim_is_still_checked():
+    from assistant.evaluation.judges import OfflineJudge, is_value
+
+    passage = ("Nordkorea hat nach Berichten fast 12.000 Truppen geschickt. The company did not "
+               "confirm it, but according to union officials about 300 jobs will be cut.")
+    assert is_value("fast 12.000 Truppen") and not is_value("About 300 jobs will be cut.")
+    judge = OfflineJudge()
+    assert judge.verdict("fast 12.000 Truppen", [passage]).supported
+    assert not judge.verdict("About 300 jobs will be cut.", [passage]).supported
