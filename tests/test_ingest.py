@@ -13,9 +13,9 @@ class CountingEmbedder(HashingEmbedder):
         super().__init__()
         self.embedded: list[str] = []
 
-    def embed_passages(self, texts):
+    def embed_batch(self, texts):
         self.embedded.extend(texts)
-        return super().embed_passages(texts)
+        return super().embed_batch(texts)
 
 
 @pytest.fixture

@@ -23,9 +23,9 @@ class CountingEmbedder(HashingEmbedder):
         super().__init__()
         self.batches: list[list[str]] = []
 
-    def embed_passages(self, texts):
+    def embed_batch(self, texts):
         self.batches.append(list(texts))
-        return super().embed_passages(texts)
+        return super().embed_batch(texts)
 
 
 def test_lexical_support_needs_no_embedding():

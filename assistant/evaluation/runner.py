@@ -7,7 +7,6 @@ with the judge) -> ``aggregate``.
 """
 from __future__ import annotations
 
-import hashlib
 import sys
 import time
 import traceback
@@ -17,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..ingest.chunking import content_hash
 from ..records import Answer
 from . import metrics as m
 from .judges import Judge
@@ -26,24 +26,25 @@ STAGES = ("embed_query", "search", "answer", "cite", "total")
 
 
 class CachedEmbedder:
-    """Wraps an embedder; passage vectors are kept by text hash and saved to ``path``."""
+    """Wraps an embedder; passage vectors are kept by content hash and saved to ``path``."""
 
     def __init__(self, embedder, path: Path | None = None):
         self.inner = embedder
         self.name = embedder.name
-        self.batch_size = getattr(embedder, "batch_size", 32)
+        self.dim = embedder.dim
+        self.batch_size = embedder.batch_size
         self.path = path
         self._vectors: dict[str, np.ndarray] = {}
         if path is not None and path.is_file():
             with np.load(path) as data:
                 self._vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
 
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_passages(self, texts: Sequence[str], progress=None) -> np.ndarray:
         """Cached vectors; unknown texts are embedded by the wrapped embedder."""
-        keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+        keys = [content_hash(t) for t in texts]
         todo = list(dict.fromkeys((k, t) for k, t in zip(keys, texts) if k not in self._vectors))
         if todo:
-            fresh = self.inner.embed_passages([t for _, t in todo])
+            fresh = self.inner.embed_passages([t for _, t in todo], progress)
             self._vectors.update(zip([k for k, _ in todo], fresh))
         if not texts:
             return self.inner.embed_passages([])

@@ -176,14 +176,10 @@ class Ingestor:
         todo = list(dict.fromkeys(t for t in texts if t not in known))
         if todo:
             started = time.perf_counter()
-            vectors = []
-            step = max(1, getattr(self.embedder, "batch_size", 32))
-            for i in range(0, len(todo), step):
-                vectors.append(self.embedder.embed_passages(todo[i:i + step]))
-                bar.update(len(todo[i:i + step]))
+            vectors = self.embedder.embed_passages(todo, progress=bar.update)
             report.embed_seconds += time.perf_counter() - started
             report.texts_embedded += len(todo)
-            known = {**known, **dict(zip(todo, np.vstack(vectors)))}
+            known = {**known, **dict(zip(todo, vectors))}
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)
         return np.vstack([known[t] for t in texts])

@@ -68,9 +68,9 @@ def test_cached_embedder_embeds_each_text_once_and_persists(tmp_path):
     calls = []
 
     class Counting(HashingEmbedder):
-        def embed_passages(self, texts):
+        def embed_batch(self, texts):
             calls.append(list(texts))
-            return super().embed_passages(texts)
+            return super().embed_batch(texts)
 
     cached = CachedEmbedder(Counting(), tmp_path / "vectors.npz")
     first = cached.embed_passages(["a b", "c d", "a b"])
