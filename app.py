@@ -2,6 +2,7 @@
 
 The same as ``assistant serve``; prints the URL to open.
 """
+
 import os
 import sys
 

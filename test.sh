@@ -9,6 +9,10 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
     >/dev/null 2>&1 || echo "note: could not install chromium; the browser test will skip" >&2
 fi
+# Lint, format and type checks first: zero findings (configured in pyproject.toml).
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
+.venv/bin/mypy --no-error-summary
 # Tests run in a private network namespace (loopback only) when the kernel allows it;
 # the socket guard in tests/conftest.py refuses outside connections either way.
 if unshare -n true 2>/dev/null; then

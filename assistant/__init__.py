@@ -10,10 +10,22 @@ Public API::
 
 Importing this package loads no model and opens no connection.
 """
+
 from .chain import Assistant
 from .config import Settings, load_settings
 from .errors import AssistantError
 from .records import Answer, Article, Chunk, Citation, Filters, Retrieved, Sentence
 
-__all__ = ["Answer", "Article", "Assistant", "AssistantError", "Chunk", "Citation", "Filters",
-           "Retrieved", "Sentence", "Settings", "load_settings"]
+__all__ = [
+    "Answer",
+    "Article",
+    "Assistant",
+    "AssistantError",
+    "Chunk",
+    "Citation",
+    "Filters",
+    "Retrieved",
+    "Sentence",
+    "Settings",
+    "load_settings",
+]

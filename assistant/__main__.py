@@ -1,4 +1,5 @@
 """Command line: ``assistant ingest | ask | chat | serve | mcp | eval`` (each calls Assistant)."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,8 +7,8 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .errors import AssistantError
 from .records import AskRequest, Filters
@@ -27,8 +28,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--top-k", type=int, help="chunks an answer may cite (0-100)")
     ask.add_argument("--language", help="only articles in this language (de, en)")
     ask.add_argument("--source", help="only articles from this source")
-    ask.add_argument("--from", dest="published_from", help="only articles published on or "
-                     "after this day (YYYY-MM-DD)")
+    ask.add_argument(
+        "--from",
+        dest="published_from",
+        help="only articles published on or after this day (YYYY-MM-DD)",
+    )
     ask.add_argument("--to", dest="published_to", help="... on or before this day")
     sub.add_parser("chat", help="chat in the terminal")
     serve = sub.add_parser("serve", help="browser chat and HTTP API on one port")
@@ -109,11 +113,18 @@ def _ask_many(assistant, args) -> int:
             continue
         try:
             item = json.loads(line)
-            result = {"id": item.get("id", number),
-                      **assistant.ask(ask_request(args, item["question"])).to_dict()}
+            result = {
+                "id": item.get("id", number),
+                **assistant.ask(ask_request(args, item["question"])).to_dict(),
+            }
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            result, failures = {"id": number, "error": f"expected {{\"id\", \"question\"}} "
-                                                       f"on line {number}, got {exc!r}"}, failures + 1
+            result, failures = (
+                {
+                    "id": number,
+                    "error": f'expected {{"id", "question"}} on line {number}, got {exc!r}',
+                },
+                failures + 1,
+            )
         except AssistantError as exc:
             result, failures = {"id": item.get("id", number), "error": str(exc)}, failures + 1
         print(json.dumps(result, ensure_ascii=False), flush=True)
@@ -125,7 +136,9 @@ def render_answer(answer) -> str:
     lines = [answer.answer]
     for sentence in answer.sentences:
         if not sentence.supported:
-            lines.append(f"  ! not supported by its citation: {sentence.text!r} ({sentence.reason})")
+            lines.append(
+                f"  ! not supported by its citation: {sentence.text!r} ({sentence.reason})"
+            )
     if answer.citations:
         lines.append("")
         lines.append("Quellen:" if answer.language == "de" else "Sources:")

@@ -9,12 +9,13 @@ The answer path is one LangChain runnable, compiled once per Assistant::
 Answer. An ``AssistantError`` anywhere becomes the stream's last event (``ErrorEvent``),
 and ``ask`` raises it. Every stage gets and returns an immutable ``Turn``.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Generator, Iterator, Sequence
 
 from .answer import Answerer, make_answerer
 from .answer.base import decline_draft
@@ -26,12 +27,22 @@ from .evidence.model import AnswerModel, load_answer_model
 from .evidence.rank import EvidenceRanker
 from .index import ChromaIndex, open_stores
 from .ingest.chunking import Chunker
-from .ingest.pipeline import IngestReport, Ingestor, ProgressFactory
+from .ingest.pipeline import Ingestor, IngestReport, ProgressFactory
 from .keywords import KeywordIndex
 from .language import detect_language
 from .providers import Embedder, make_embeddings
-from .records import (Answer, AnswerEvent, AskRequest, Draft, ErrorEvent, Evidence,
-                      FinalAnswer, Filters, Retrieval, TextDelta)
+from .records import (
+    Answer,
+    AnswerEvent,
+    AskRequest,
+    Draft,
+    ErrorEvent,
+    Evidence,
+    Filters,
+    FinalAnswer,
+    Retrieval,
+    TextDelta,
+)
 from .retrieve import Retriever
 
 
@@ -47,6 +58,20 @@ class Turn:
     evidence: Evidence | None = None
     timings_ms: tuple[tuple[str, float], ...] = field(default=())
 
+    @property
+    def searched(self) -> Retrieval:
+        """The retrieval (the retrieve stage has run)."""
+        if self.retrieval is None:
+            raise AssertionError("the retrieve stage has not run")  # a bug, not input
+        return self.retrieval
+
+    @property
+    def ranked(self) -> Evidence:
+        """The evidence (the rank stage has run)."""
+        if self.evidence is None:
+            raise AssertionError("the rank stage has not run")  # a bug, not input
+        return self.evidence
+
     def timed(self, **values: float) -> tuple[tuple[str, float], ...]:
         return self.timings_ms + tuple(values.items())
 
@@ -54,9 +79,17 @@ class Turn:
 class Assistant:
     """Index articles and answer questions about them with checked citations."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, index: ChromaIndex,
-                 keywords: KeywordIndex, model: AnswerModel, answerer: Answerer,
-                 checker: CitationChecker | None = None, condenser: Condenser | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        index: ChromaIndex,
+        keywords: KeywordIndex,
+        model: AnswerModel,
+        answerer: Answerer,
+        checker: CitationChecker | None = None,
+        condenser: Condenser | None = None,
+    ):
         self.settings = settings
         self.embedder = embedder
         self.index = index
@@ -69,29 +102,48 @@ class Assistant:
         self.chain = self._compile()
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, *, embedder: Embedder | None = None,
-                      chat_model=None, client=None) -> "Assistant":
+    def from_settings(
+        cls,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        chat_model=None,
+        client=None,
+    ) -> Assistant:
         """Build every component from settings; arguments replace single components."""
         settings = settings or load_settings()
         embedder = embedder or make_embeddings(settings)
         model = load_answer_model(settings.answer_model, embedder.name)
         index, keywords = open_stores(settings, embedder, client)
-        return cls(settings, embedder, index, keywords, model,
-                   make_answerer(settings, chat_model, model.second_margin),
-                   condenser=make_condenser(settings, chat_model))
+        return cls(
+            settings,
+            embedder,
+            index,
+            keywords,
+            model,
+            make_answerer(settings, chat_model, model.second_margin),
+            condenser=make_condenser(settings, chat_model),
+        )
 
     # --- indexing ----------------------------------------------------------------
-    def ingest(self, path: Path | str, prune: bool = False,
-               progress: ProgressFactory | None = None) -> IngestReport:
+    def ingest(
+        self, path: Path | str, prune: bool = False, progress: ProgressFactory | None = None
+    ) -> IngestReport:
         """Index every article under ``path`` (see ``Ingestor.run``)."""
         chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap)
-        ingestor = Ingestor(self.index, self.keywords, self.embedder, chunker,
-                            self.settings.sentence_vectors)
+        ingestor = Ingestor(
+            self.index, self.keywords, self.embedder, chunker, self.settings.sentence_vectors
+        )
         return ingestor.run(Path(path), prune=prune, progress=progress)
 
     # --- answering ---------------------------------------------------------------
-    def ask(self, question: str | AskRequest, history: Sequence[tuple[str, str]] = (),
-            filters: Filters | None = None, top_k: int | None = None) -> Answer:
+    def ask(
+        self,
+        question: str | AskRequest,
+        history: Sequence[tuple[str, str]] = (),
+        filters: Filters | None = None,
+        top_k: int | None = None,
+    ) -> Answer:
         """Answer one question; raises the AssistantError that stopped it."""
         for event in self.stream(question, history, filters, top_k):
             if isinstance(event, ErrorEvent):
@@ -100,12 +152,19 @@ class Assistant:
                 return event.answer
         raise AssertionError("the answer chain ended without an answer")  # a bug, not input
 
-    def stream(self, question: str | AskRequest, history: Sequence[tuple[str, str]] = (),
-               filters: Filters | None = None, top_k: int | None = None
-               ) -> Iterator[AnswerEvent]:
+    def stream(
+        self,
+        question: str | AskRequest,
+        history: Sequence[tuple[str, str]] = (),
+        filters: Filters | None = None,
+        top_k: int | None = None,
+    ) -> Iterator[AnswerEvent]:
         """Text deltas as they are drafted, then the FinalAnswer (or an ErrorEvent)."""
-        request = question if isinstance(question, AskRequest) else \
-            AskRequest(question, tuple(history), filters or Filters(), top_k)
+        request = (
+            question
+            if isinstance(question, AskRequest)
+            else AskRequest(question, tuple(history), filters or Filters(), top_k)
+        )
         try:
             yield from self.chain.stream(request)
         except AssistantError as exc:
@@ -115,10 +174,12 @@ class Assistant:
         """The runnable, built once: prepare | retrieve | rank | answer (streamed)."""
         from langchain_core.runnables import RunnableGenerator, RunnableLambda
 
-        return (RunnableLambda(self._prepare, name="prepare")
-                | RunnableLambda(self._retrieve, name="retrieve")
-                | RunnableLambda(self._rank, name="rank")
-                | RunnableGenerator(self._answer, name="answer"))
+        return (
+            RunnableLambda(self._prepare, name="prepare")
+            | RunnableLambda(self._retrieve, name="retrieve")
+            | RunnableLambda(self._rank, name="rank")
+            | RunnableGenerator(self._answer, name="answer")
+        )
 
     def _prepare(self, request: AskRequest) -> Turn:
         question = " ".join(str(request.question or "").split())
@@ -126,8 +187,9 @@ class Assistant:
         if not question:
             raise QuestionError("expected a question, got an empty text")
         if len(question) > limit:
-            raise QuestionError(f"expected a question of at most {limit} characters, got "
-                                f"{len(question)}")
+            raise QuestionError(
+                f"expected a question of at most {limit} characters, got {len(question)}"
+            )
         top_k = self.settings.top_k if request.top_k is None else request.top_k
         if not 0 <= top_k <= 100:
             raise QuestionError(f"expected top_k between 0 and 100, got {top_k}")
@@ -141,9 +203,12 @@ class Assistant:
 
     def _rank(self, turn: Turn) -> Turn:
         started = time.perf_counter()
-        evidence = self.ranker.rank(turn.query, turn.retrieval, turn.top_k)
-        return replace(turn, evidence=evidence,
-                       timings_ms=turn.timed(rank=(time.perf_counter() - started) * 1000))
+        evidence = self.ranker.rank(turn.query, turn.searched, turn.top_k)
+        return replace(
+            turn,
+            evidence=evidence,
+            timings_ms=turn.timed(rank=(time.perf_counter() - started) * 1000),
+        )
 
     def _answer(self, turns: Iterator[Turn]) -> Iterator[AnswerEvent]:
         for turn in turns:
@@ -154,11 +219,11 @@ class Assistant:
 
     def _draft(self, turn: Turn) -> Generator[TextDelta, None, Draft]:
         """Yield the draft's text as TextDelta events; return the Draft."""
-        if not turn.evidence.answerable:
+        if not turn.ranked.answerable:
             draft = decline_draft(turn.language)
             yield TextDelta(draft.text)
             return draft
-        texts = self.answerer.stream(turn.query, turn.language, turn.evidence)
+        texts = self.answerer.stream(turn.query, turn.language, turn.ranked)
         while True:
             try:
                 text = next(texts)
@@ -168,14 +233,22 @@ class Assistant:
 
     def _cite(self, turn: Turn, draft: Draft) -> Answer:
         started = time.perf_counter()
-        retrieved = turn.evidence.retrieved
+        retrieved = turn.ranked.retrieved
         sentences, citations = self.checker.check(draft.claims, retrieved)
         timings = dict(turn.timed(cite=(time.perf_counter() - started) * 1000))
         timings["total"] = sum(timings.values())
-        return Answer(question=turn.request.question, answer=draft.text,
-                      answerable=draft.answerable, language=turn.language,
-                      sentences=tuple(sentences), citations=tuple(citations),
-                      retrieved=tuple(retrieved),
-                      provider=self.answerer.name if draft.answerable else "decline",
-                      query=turn.query, confidence=turn.evidence.confidence, lead=draft.lead,
-                      ranked_articles=turn.evidence.ranked_articles, timings_ms=timings)
+        return Answer(
+            question=turn.request.question,
+            answer=draft.text,
+            answerable=draft.answerable,
+            language=turn.language,
+            sentences=tuple(sentences),
+            citations=tuple(citations),
+            retrieved=tuple(retrieved),
+            provider=self.answerer.name if draft.answerable else "decline",
+            query=turn.query,
+            confidence=turn.ranked.confidence,
+            lead=draft.lead,
+            ranked_articles=turn.ranked.ranked_articles,
+            timings_ms=timings,
+        )

@@ -7,11 +7,12 @@ given, semantically (cosine to the chunk's best sentence; catches a translation)
 Unsupported claims stay in the answer, flagged with the reason. ``support`` is that
 lexical-then-semantic check, shared with the offline eval judge so that the two never drift.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -39,8 +40,9 @@ class Support:
 
 def passage_sentences(passages: Sequence[str]) -> list[str]:
     """The passages' sentences (whole passages when they have none)."""
-    return [p[s.start:s.end] for p in passages
-            for s in split_sentences(p, detect_language(p))] or list(passages)
+    return [
+        p[s.start : s.end] for p in passages for s in split_sentences(p, detect_language(p))
+    ] or list(passages)
 
 
 def semantic_support(claim: str, sentences: Sequence[str], embedder: Embedder) -> float:
@@ -51,9 +53,14 @@ def semantic_support(claim: str, sentences: Sequence[str], embedder: Embedder) -
     return float(np.max(vectors[1:] @ vectors[0]))
 
 
-def support(claim: str, passages: Sequence[str], embedder: Embedder | None = None,
-            lexical_threshold: float = 0.5, semantic_threshold: float = SEMANTIC_SUPPORT,
-            sentences: Sequence[str] | None = None) -> Support:
+def support(
+    claim: str,
+    passages: Sequence[str],
+    embedder: Embedder | None = None,
+    lexical_threshold: float = 0.5,
+    semantic_threshold: float = SEMANTIC_SUPPORT,
+    sentences: Sequence[str] | None = None,
+) -> Support:
     """Lexical support of ``claim`` by the best passage; below ``lexical_threshold`` and
     with an embedder, the cosine to the passages' best sentence (a translation).
 
@@ -80,9 +87,10 @@ def parse_claims(answer: str, language: str) -> list[Claim]:
     """
     claims: list[Claim] = []
     for span in split_sentences(answer, language):
-        piece = answer[span.start:span.end]
-        markers = tuple(int(n) for group in MARKER.findall(piece)
-                        for n in re.split(r"\s*,\s*", group))
+        piece = answer[span.start : span.end]
+        markers = tuple(
+            int(n) for group in MARKER.findall(piece) for n in re.split(r"\s*,\s*", group)
+        )
         text = MARKER.sub("", piece).strip()
         if not re.search(r"\w", text) and claims:  # only markers: attach to previous claim
             prev = claims.pop()
@@ -99,8 +107,9 @@ class CitationChecker:
         self.threshold = threshold
         self.embedder = embedder
 
-    def check(self, claims: Sequence[Claim], retrieved: Sequence[Retrieved]
-              ) -> tuple[list[Sentence], list[Citation]]:
+    def check(
+        self, claims: Sequence[Claim], retrieved: Sequence[Retrieved]
+    ) -> tuple[list[Sentence], list[Citation]]:
         """Sentences with verdicts, and one citation per marker used, in order of first use.
 
         Numbers are never changed: marker ``[n]`` is citation ``n``, the chunk ranked ``n``
@@ -131,12 +140,20 @@ class CitationChecker:
         missing = numbers_in(claim.text) - set().union(*(numbers_in(c.text) for c in cited))
         if missing:
             return f"number {sorted(missing)[0]} does not occur in the cited source", 0.0
-        found = support(claim.text, [c.text for c in cited], self.embedder, self.threshold,
-                        SEMANTIC_SUPPORT, [s for c in cited for s in c.sentence_texts()])
+        found = support(
+            claim.text,
+            [c.text for c in cited],
+            self.embedder,
+            self.threshold,
+            SEMANTIC_SUPPORT,
+            [s for c in cited for s in c.sentence_texts()],
+        )
         if found.supported:
             return "", found.score
-        return (f"cited source supports {found.score:.2f} of it, expected at least "
-                f"{self.threshold:.2f} of its words or a close paraphrase"), found.score
+        return (
+            f"cited source supports {found.score:.2f} of it, expected at least "
+            f"{self.threshold:.2f} of its words or a close paraphrase"
+        ), found.score
 
     @staticmethod
     def _quote(claim: str, hit: Retrieved) -> tuple[float, int, int]:
@@ -144,7 +161,7 @@ class CitationChecker:
         spans = hit.chunk.sentences or ()
         best = (-1.0, 0, len(hit.chunk.text))
         for i, span in enumerate(spans):
-            text = hit.chunk.text[span.start:span.end]
+            text = hit.chunk.text[span.start : span.end]
             score = 1.0 if text == claim else lexical_support(claim, text)
             if hit.sentence_scores and i < len(hit.sentence_scores):
                 score += 1e-3 * hit.sentence_scores[i]  # ties go to the better-matching one
@@ -156,7 +173,16 @@ class CitationChecker:
     def _citation(n: int, hit: Retrieved, quote: tuple[float, int, int]) -> Citation:
         chunk = hit.chunk
         _, start, end = quote
-        return Citation(n=n, chunk_id=chunk.id, article_id=chunk.article_id, title=chunk.title,
-                        source=chunk.source, published=chunk.published, url=chunk.url,
-                        text=chunk.text, quote=chunk.text[start:end], quote_start=start,
-                        quote_end=end)
+        return Citation(
+            n=n,
+            chunk_id=chunk.id,
+            article_id=chunk.article_id,
+            title=chunk.title,
+            source=chunk.source,
+            published=chunk.published,
+            url=chunk.url,
+            text=chunk.text,
+            quote=chunk.text[start:end],
+            quote_start=start,
+            quote_end=end,
+        )

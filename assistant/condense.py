@@ -9,28 +9,43 @@ what "dazu" refers to. Two condensers share one interface:
   appended. Deterministic, so tests can state the exact query.
 * ``LLMCondenser``: a chat model rewrites the question with ``prompts/condense.md``.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
-from .text import MARKER
 from .errors import ProviderError
 from .language import ENGLISH, GERMAN
+from .text import MARKER
 
 History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
 
 _WORD = re.compile(r"[^\W_]+(?:[.,]\d+)*", re.UNICODE)
-_OPENERS = ("und", "and", "aber", "but", "also", "auch", "what about", "how about",
-            "was ist mit", "und was", "what else")
+_OPENERS = (
+    "und",
+    "and",
+    "aber",
+    "but",
+    "also",
+    "auch",
+    "what about",
+    "how about",
+    "was ist mit",
+    "und was",
+    "what else",
+)
 _BACK_REFERENCES = frozenset(
     "er sie es ihm ihn ihr ihnen dazu dabei darüber davon damit darauf daran dort dies "
     "diese dieser dieses das dem den denen deren dessen jener "
-    "he she it they them him her his its their there that this these those".split())
+    "he she it they them him her his its their there that this these those".split()
+)
 _EXTRA_STOP = frozenset(
     "gab gibt geben wurde worden hatte hätte wäre könnte kann können muss müssen "
     "ja nein bitte denn dann doch mal sehr etwa fast rund "
-    "did does do can may might must also just very about".split())
+    "did does do can may might must also just very about".split()
+)
 _STOP = GERMAN | ENGLISH | _BACK_REFERENCES | _EXTRA_STOP
 MAX_ADDED_WORDS = 8
 SHORT_QUESTION_WORDS = 4
@@ -106,8 +121,9 @@ class LLMCondenser:
         if not history:
             return question  # nothing to resolve: spare the model call
         try:
-            text = self.chain.invoke({"history": self.format_history(history),
-                                      "question": question})
+            text = self.chain.invoke(
+                {"history": self.format_history(history), "question": question}
+            )
         except Exception as exc:  # SDKs raise many types; users need one clear message
             raise ProviderError(f"the condense model failed: {type(exc).__name__}: {exc}") from exc
         rewritten = " ".join(str(text).split())
@@ -116,7 +132,7 @@ class LLMCondenser:
     def format_history(self, history: History) -> str:
         """The last turns as ``User:``/``Assistant:`` lines, markers removed, answers cut."""
         lines = []
-        for asked, answered in list(history)[-self.max_turns:]:
+        for asked, answered in list(history)[-self.max_turns :]:
             answer = " ".join(MARKER.sub("", answered).split())[: self.max_answer_chars]
             lines += [f"User: {asked}", f"Assistant: {answer}"]
         return "\n".join(lines)
@@ -133,5 +149,6 @@ def make_condenser(settings, chat_model=None) -> Condenser:
     from .prompts import load_prompt
     from .providers import make_chat_model
 
-    return LLMCondenser(chat_model or make_chat_model(settings),
-                        load_prompt("condense", settings.prompts_dir))
+    return LLMCondenser(
+        chat_model or make_chat_model(settings), load_prompt("condense", settings.prompts_dir)
+    )

@@ -4,6 +4,7 @@ Precedence (highest first): keyword arguments, environment variables ``ASSISTANT
 (plus the conventional ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``), the TOML file named by
 ``ASSISTANT_CONFIG`` (or ``assistant.toml`` in the working directory), defaults.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,9 @@ def _config_file() -> Path | None:
 class Settings(BaseSettings):
     """Every knob of the assistant, typed and validated in one place."""
 
-    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="forbid",
-                                      populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", extra="forbid", populate_by_name=True
+    )
 
     # where the index lives
     index_dir: Path = Path(".index")
@@ -58,11 +60,17 @@ class Settings(BaseSettings):
     answerer: Literal["extractive", "openai", "fake"] = "extractive"
     chat_model: str = "gpt-4o-mini"
     openai_base_url: str | None = Field(
-        None, validation_alias=AliasChoices("ASSISTANT_OPENAI_BASE_URL", "OPENAI_BASE_URL",
-                                            "openai_base_url"))
+        None,
+        validation_alias=AliasChoices(
+            "ASSISTANT_OPENAI_BASE_URL", "OPENAI_BASE_URL", "openai_base_url"
+        ),
+    )
     openai_api_key: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("ASSISTANT_OPENAI_API_KEY", "OPENAI_API_KEY",
-                                            "openai_api_key"))
+        None,
+        validation_alias=AliasChoices(
+            "ASSISTANT_OPENAI_API_KEY", "OPENAI_API_KEY", "openai_api_key"
+        ),
+    )
     request_timeout_s: float = Field(60.0, gt=0)
     temperature: float = Field(0.0, ge=0, le=2)
     max_answer_tokens: int = Field(400, ge=1)
@@ -99,18 +107,23 @@ class Settings(BaseSettings):
     uploads_dir: Path | None = None  # where uploaded articles are kept; default index_dir/uploads
 
     @model_validator(mode="after")
-    def _overlap_below_size(self) -> "Settings":
+    def _overlap_below_size(self) -> Settings:
         if self.chunk_overlap >= self.chunk_tokens:
-            raise ValueError(f"chunk_overlap must be below chunk_tokens, got "
-                             f"{self.chunk_overlap} >= {self.chunk_tokens}")
+            raise ValueError(
+                f"chunk_overlap must be below chunk_tokens, got "
+                f"{self.chunk_overlap} >= {self.chunk_tokens}"
+            )
         return self
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
-                                   init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource,
-                                   dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource):
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ):
         sources = [init_settings, env_settings]
         path = _config_file()
         if path is not None:
@@ -123,6 +136,7 @@ def load_settings(**overrides) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
         raise ConfigError(f"invalid settings: {problems}") from None

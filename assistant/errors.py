@@ -3,6 +3,7 @@
 The CLI, the HTTP API and the UI catch ``AssistantError`` and show its message; anything
 else is a bug and keeps its traceback.
 """
+
 from __future__ import annotations
 
 

@@ -9,13 +9,14 @@ deleted last, so a crash at any point leaves a state that the next ingest repair
 Every call into Chroma runs inside ``store_call``: a failing disk, database or server is
 a ``StoreError`` that names the operation and collection, not a stray chromadb exception.
 """
+
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -76,8 +77,10 @@ def sentence_id(article_id: str, start: int, text: str) -> str:
 
 def sentence_ids(chunk: Chunk) -> list[str]:
     """Ids of the stored vectors of every sentence of ``chunk``, in order."""
-    return [sentence_id(chunk.article_id, chunk.start + s.start, chunk.text[s.start:s.end])
-            for s in chunk.sentences]
+    return [
+        sentence_id(chunk.article_id, chunk.start + s.start, chunk.text[s.start : s.end])
+        for s in chunk.sentences
+    ]
 
 
 def published_day(iso_date: str) -> int:
@@ -95,7 +98,9 @@ def chroma_where(filters: Filters) -> dict | None:
     if filters.published_from or filters.published_to:
         clauses.append({"published_day": {"$gt": 0}})  # undated articles match no date
     if filters.published_from:
-        clauses.append({"published_day": {"$gte": published_day(filters.published_from.isoformat())}})
+        clauses.append(
+            {"published_day": {"$gte": published_day(filters.published_from.isoformat())}}
+        )
     if filters.published_to:
         clauses.append({"published_day": {"$lte": published_day(filters.published_to.isoformat())}})
     if not clauses:
@@ -106,32 +111,53 @@ def chroma_where(filters: Filters) -> dict | None:
 def chunk_metadata(chunk: Chunk, chunk_count: int) -> dict:
     """Chroma metadata for a chunk (flat scalars only)."""
     return {
-        "article_id": chunk.article_id, "article_hash": chunk.article_hash,
-        "title": chunk.title, "source": chunk.source, "url": chunk.url,
-        "published": chunk.published, "published_day": published_day(chunk.published),
-        "language": chunk.language, "position": chunk.position, "start": chunk.start,
-        "end": chunk.end, "token_count": chunk.token_count, "chunk_count": chunk_count,
+        "article_id": chunk.article_id,
+        "article_hash": chunk.article_hash,
+        "title": chunk.title,
+        "source": chunk.source,
+        "url": chunk.url,
+        "published": chunk.published,
+        "published_day": published_day(chunk.published),
+        "language": chunk.language,
+        "position": chunk.position,
+        "start": chunk.start,
+        "end": chunk.end,
+        "token_count": chunk.token_count,
+        "chunk_count": chunk_count,
         "sentences": json.dumps([[s.start, s.end] for s in chunk.sentences]),
     }
 
 
 def sentence_metadata(row: SentenceRow) -> dict:
     """Chroma metadata for a sentence vector (what filters and answers need)."""
-    return {"article_id": row.article_id, "article_hash": row.article_hash,
-            "chunk_id": row.chunk_id, "start": row.start, "end": row.end,
-            "language": row.language, "source": row.source,
-            "published_day": row.published_day}
+    return {
+        "article_id": row.article_id,
+        "article_hash": row.article_hash,
+        "chunk_id": row.chunk_id,
+        "start": row.start,
+        "end": row.end,
+        "language": row.language,
+        "source": row.source,
+        "published_day": row.published_day,
+    }
 
 
 def chunk_from_row(chunk_id: str, text: str, meta: dict) -> Chunk:
     """Rebuild a Chunk from what Chroma returns."""
     return Chunk(
-        id=chunk_id, article_id=meta["article_id"], article_hash=meta["article_hash"],
-        title=meta["title"], text=text, language=meta["language"],
-        position=int(meta["position"]), start=int(meta["start"]), end=int(meta["end"]),
+        id=chunk_id,
+        article_id=meta["article_id"],
+        article_hash=meta["article_hash"],
+        title=meta["title"],
+        text=text,
+        language=meta["language"],
+        position=int(meta["position"]),
+        start=int(meta["start"]),
+        end=int(meta["end"]),
         token_count=int(meta["token_count"]),
         sentences=tuple(Span(a, b) for a, b in json.loads(meta["sentences"])),
-        source=meta.get("source", ""), url=meta.get("url", ""),
+        source=meta.get("source", ""),
+        url=meta.get("url", ""),
         published=meta.get("published", ""),
     )
 
@@ -155,8 +181,10 @@ def store_call(operation: str, collection: str) -> Iterator[None]:
     try:
         yield
     except store_errors() as exc:
-        raise StoreError(f"the vector store failed: expected to {operation} in collection "
-                         f"{collection}, got {type(exc).__name__}: {exc}") from exc
+        raise StoreError(
+            f"the vector store failed: expected to {operation} in collection "
+            f"{collection}, got {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def make_chroma_client(settings: Settings):
@@ -167,11 +195,17 @@ def make_chroma_client(settings: Settings):
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_host:
         try:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
-                                       ssl=settings.chroma_ssl, settings=chroma_settings)
+            return chromadb.HttpClient(
+                host=settings.chroma_host,
+                port=settings.chroma_port,
+                ssl=settings.chroma_ssl,
+                settings=chroma_settings,
+            )
         except Exception as exc:
-            raise ProviderError(f"expected a Chroma server at {settings.chroma_host}:"
-                                f"{settings.chroma_port}, got {type(exc).__name__}: {exc}") from exc
+            raise ProviderError(
+                f"expected a Chroma server at {settings.chroma_host}:"
+                f"{settings.chroma_port}, got {type(exc).__name__}: {exc}"
+            ) from exc
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
 
@@ -185,19 +219,22 @@ class ChromaIndex:
         self.chunks = self._open(client, name, meta)
         self.sentences = self._open(client, f"{name}_sentences", meta)
         stored = self.chunks.metadata or {}
-        if stored.get("embedder") != embedder_name or \
-                (dimension and stored.get("dimension", dimension) != dimension):
+        if stored.get("embedder") != embedder_name or (
+            dimension and stored.get("dimension", dimension) != dimension
+        ):
             raise IndexMismatchError(
                 f"index collection {name!r} was built with embedder {stored.get('embedder')!r} "
                 f"({stored.get('dimension', '?')} dimensions), but the configured embedder is "
                 f"{embedder_name!r} ({dimension or '?'} dimensions): use the same embedder, or "
-                f"another --index directory / collection, or re-ingest into a fresh one")
+                f"another --index directory / collection, or re-ingest into a fresh one"
+            )
 
     @staticmethod
     def _open(client, name: str, meta: dict):
         with store_call("get_or_create_collection", name):
             return client.get_or_create_collection(
-                name, embedding_function=None, configuration={"hnsw": HNSW}, metadata=meta)
+                name, embedding_function=None, configuration={"hnsw": HNSW}, metadata=meta
+            )
 
     # --- reading -------------------------------------------------------------------
     def manifest(self) -> dict[str, ArticleState]:
@@ -212,7 +249,9 @@ class ChromaIndex:
             state.expected = int(meta["chunk_count"])
         return states
 
-    def vectors_by_text(self, article_id: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    def vectors_by_text(
+        self, article_id: str
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Stored chunk and sentence vectors of one article, keyed by their text.
 
         An edited article keeps most of its text; reusing these vectors means only new
@@ -223,8 +262,9 @@ class ChromaIndex:
     @staticmethod
     def _vectors(collection, article_id: str) -> dict[str, np.ndarray]:
         with store_call("get", collection.name):
-            rows = collection.get(where={"article_id": article_id},
-                                  include=["embeddings", "documents"])
+            rows = collection.get(
+                where={"article_id": article_id}, include=["embeddings", "documents"]
+            )
         if not rows["ids"]:
             return {}
         return dict(zip(rows["documents"], np.asarray(rows["embeddings"], dtype=np.float32)))
@@ -245,32 +285,49 @@ class ChromaIndex:
             return []
         with store_call("get", self.chunks.name):
             rows = self.chunks.get(ids=list(ids), include=["documents", "metadatas"])
-        by_id = {i: chunk_from_row(i, d, m)
-                 for i, d, m in zip(rows["ids"], rows["documents"], rows["metadatas"])}
+        by_id = {
+            i: chunk_from_row(i, d, m)
+            for i, d, m in zip(rows["ids"], rows["documents"], rows["metadatas"])
+        }
         return [by_id[i] for i in ids if i in by_id]
 
-    def search_chunks(self, vector: np.ndarray, n: int, where: dict | None = None
-                      ) -> list[tuple[Chunk, float]]:
+    def search_chunks(
+        self, vector: np.ndarray, n: int, where: dict | None = None
+    ) -> list[tuple[Chunk, float]]:
         """The ``n`` chunks nearest to ``vector`` with their cosine similarity."""
         if n <= 0:
             return []
         with store_call("query", self.chunks.name):
-            rows = self.chunks.query(query_embeddings=[vector.tolist()], n_results=n,
-                                     where=where, include=["documents", "metadatas", "distances"])
-        return [(chunk_from_row(i, d, m), 1.0 - dist) for i, d, m, dist in zip(
-            rows["ids"][0], rows["documents"][0], rows["metadatas"][0], rows["distances"][0])]
+            rows = self.chunks.query(
+                query_embeddings=[vector.tolist()],
+                n_results=n,
+                where=where,
+                include=["documents", "metadatas", "distances"],
+            )
+        return [
+            (chunk_from_row(i, d, m), 1.0 - dist)
+            for i, d, m, dist in zip(
+                rows["ids"][0], rows["documents"][0], rows["metadatas"][0], rows["distances"][0]
+            )
+        ]
 
-    def search_sentences(self, vector: np.ndarray, n: int, where: dict | None = None
-                         ) -> list[SentenceHit]:
+    def search_sentences(
+        self, vector: np.ndarray, n: int, where: dict | None = None
+    ) -> list[SentenceHit]:
         """The ``n`` sentences nearest to ``vector``."""
         if n <= 0:
             return []
         with store_call("query", self.sentences.name):
-            rows = self.sentences.query(query_embeddings=[vector.tolist()], n_results=n,
-                                        where=where, include=["metadatas", "distances"])
-        return [SentenceHit(m["article_id"], m["chunk_id"], int(m["start"]), int(m["end"]),
-                            1.0 - dist)
-                for m, dist in zip(rows["metadatas"][0], rows["distances"][0])]
+            rows = self.sentences.query(
+                query_embeddings=[vector.tolist()],
+                n_results=n,
+                where=where,
+                include=["metadatas", "distances"],
+            )
+        return [
+            SentenceHit(m["article_id"], m["chunk_id"], int(m["start"]), int(m["end"]), 1.0 - dist)
+            for m, dist in zip(rows["metadatas"][0], rows["distances"][0])
+        ]
 
     def count(self) -> int:
         """Number of chunks."""
@@ -278,26 +335,40 @@ class ChromaIndex:
             return self.chunks.count()
 
     # --- writing -------------------------------------------------------------------
-    def write(self, chunks: Sequence[Chunk], chunk_vectors: np.ndarray, chunk_counts: dict[str, int],
-              sentences: Sequence[SentenceRow], sentence_vectors: np.ndarray) -> None:
+    def write(
+        self,
+        chunks: Sequence[Chunk],
+        chunk_vectors: np.ndarray,
+        chunk_counts: dict[str, int],
+        sentences: Sequence[SentenceRow],
+        sentence_vectors: np.ndarray,
+    ) -> None:
         """Upsert sentences, then chunks (the chunks mark an article complete)."""
         for i in range(0, len(sentences), WRITE_BATCH):
-            part = sentences[i:i + WRITE_BATCH]
-            self._upsert(self.sentences, [s.id for s in part],
-                         sentence_vectors[i:i + WRITE_BATCH], [s.text for s in part],
-                         [sentence_metadata(s) for s in part])
+            part = sentences[i : i + WRITE_BATCH]
+            self._upsert(
+                self.sentences,
+                [s.id for s in part],
+                sentence_vectors[i : i + WRITE_BATCH],
+                [s.text for s in part],
+                [sentence_metadata(s) for s in part],
+            )
         for i in range(0, len(chunks), WRITE_BATCH):
-            part = chunks[i:i + WRITE_BATCH]
-            self._upsert(self.chunks, [c.id for c in part], chunk_vectors[i:i + WRITE_BATCH],
-                         [c.text for c in part],
-                         [chunk_metadata(c, chunk_counts[c.article_id]) for c in part])
+            batch = chunks[i : i + WRITE_BATCH]
+            self._upsert(
+                self.chunks,
+                [c.id for c in batch],
+                chunk_vectors[i : i + WRITE_BATCH],
+                [c.text for c in batch],
+                [chunk_metadata(c, chunk_counts[c.article_id]) for c in batch],
+            )
 
     @staticmethod
-    def _upsert(collection, ids: list[str], vectors: np.ndarray, documents: list[str],
-                metadatas: list[dict]) -> None:
+    def _upsert(
+        collection, ids: list[str], vectors: np.ndarray, documents: list[str], metadatas: list[dict]
+    ) -> None:
         with store_call("upsert", collection.name):
-            collection.upsert(ids=ids, embeddings=vectors, documents=documents,
-                              metadatas=metadatas)
+            collection.upsert(ids=ids, embeddings=vectors, documents=documents, metadatas=metadatas)
 
     def delete_stale(self, article_id: str, keep_hash: str | None) -> None:
         """Remove an article's rows of other versions (all rows when ``keep_hash`` is None)."""
@@ -313,6 +384,7 @@ def open_stores(settings: Settings, embedder, client=None):
     """The vector store and the keyword index beside it, for the configured collection."""
     from .keywords import KeywordIndex
 
-    index = ChromaIndex(client or make_chroma_client(settings), settings.collection,
-                        embedder.name, embedder.dim)
+    index = ChromaIndex(
+        client or make_chroma_client(settings), settings.collection, embedder.name, embedder.dim
+    )
     return index, KeywordIndex(settings.index_dir / f"{settings.collection}.keywords.sqlite3")

@@ -8,12 +8,13 @@ them in the same ingest, and ``Ingestor`` compares both at the start of every ru
 crash between the two writes, or an index built before this file existed, is repaired from
 the chunk texts Chroma stores, without embedding anything again.
 """
+
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from .errors import ConfigError
 from .records import Chunk, Filters
@@ -38,8 +39,10 @@ class KeywordIndex:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.executescript("PRAGMA journal_mode=WAL;" + SCHEMA)
         except sqlite3.Error as exc:
-            raise ConfigError(f"expected a keyword index (SQLite with FTS5) at {self.path}, "
-                              f"got {type(exc).__name__}: {exc}") from exc
+            raise ConfigError(
+                f"expected a keyword index (SQLite with FTS5) at {self.path}, "
+                f"got {type(exc).__name__}: {exc}"
+            ) from exc
         self._lock = threading.Lock()
 
     # --- writing -------------------------------------------------------------------
@@ -52,10 +55,19 @@ class KeywordIndex:
                 cursor = self._db.execute(
                     "INSERT INTO chunks(chunk_id, article_id, article_hash, language, source, "
                     "published) VALUES (?, ?, ?, ?, ?, ?)",
-                    (chunk.id, chunk.article_id, chunk.article_hash, chunk.language,
-                     chunk.source, chunk.published))
-                self._db.execute("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)",
-                                 (cursor.lastrowid, " ".join(chunk_terms(chunk))))
+                    (
+                        chunk.id,
+                        chunk.article_id,
+                        chunk.article_hash,
+                        chunk.language,
+                        chunk.source,
+                        chunk.published,
+                    ),
+                )
+                self._db.execute(
+                    "INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)",
+                    (cursor.lastrowid, " ".join(chunk_terms(chunk))),
+                )
 
     def delete_stale(self, article_id: str, keep_hash: str | None) -> None:
         """Remove an article's rows of other versions (all rows when ``keep_hash`` is None)."""
@@ -81,16 +93,19 @@ class KeywordIndex:
                 out.setdefault(article_id, set()).add(chunk_id)
         return out
 
-    def search(self, query_terms: Iterable[str], n: int, filters: Filters | None = None
-               ) -> list[tuple[str, float]]:
+    def search(
+        self, query_terms: Iterable[str], n: int, filters: Filters | None = None
+    ) -> list[tuple[str, float]]:
         """The ``n`` best chunks for any of ``query_terms``: (chunk id, BM25, higher is better)."""
         unique = list(dict.fromkeys(query_terms))
         if n <= 0 or not unique:
             return []
         clause, params = filter_sql(filters or Filters())
-        sql = ("SELECT c.chunk_id, -bm25(chunk_terms) AS score FROM chunk_terms "
-               "JOIN chunks c ON c.rowid = chunk_terms.rowid WHERE chunk_terms MATCH ?"
-               f"{clause} ORDER BY score DESC, c.chunk_id LIMIT ?")
+        sql = (
+            "SELECT c.chunk_id, -bm25(chunk_terms) AS score FROM chunk_terms "
+            "JOIN chunks c ON c.rowid = chunk_terms.rowid WHERE chunk_terms MATCH ?"
+            f"{clause} ORDER BY score DESC, c.chunk_id LIMIT ?"
+        )
         match = " OR ".join(f'"{t}"' for t in unique)
         with self._lock:
             return [(cid, float(s)) for cid, s in self._db.execute(sql, (match, *params, n))]

@@ -3,6 +3,7 @@
 News text and questions are short; a stop-word vote is deterministic, needs no model
 and is right for every German/English sentence with a few function words.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,12 +14,14 @@ GERMAN = frozenset(
     "von im ist sind wurde wurden wer wie was wann wo warum welche welcher welches wieviel "
     "viele hat haben soll sollen nach bei aus auch noch über oder aber wird werden dass "
     "als am vom zum zur hier dies diese dieser sein seine ihr ihre es sie wir kein keine "
-    "geht gibt schon nur mehr sagte sagt".split())
+    "geht gibt schon nur mehr sagte sagt".split()
+)
 ENGLISH = frozenset(
     "the and is are was were be been of to in on for with that this what who when where "
     "why which how many much has have had did does do not a an it its by from at as or "
     "but will would should could said says there their they he she his her about into "
-    "than more any".split())
+    "than more any".split()
+)
 SUPPORTED = ("de", "en")
 
 

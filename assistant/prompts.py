@@ -12,6 +12,7 @@
 Loading checks that the declared variables are exactly the ones the text uses, so a typo
 fails when the prompt is loaded, not when a user asks.
 """
+
 from __future__ import annotations
 
 import re
@@ -38,8 +39,10 @@ class Prompt:
         missing = self.variables - values.keys()
         extra = values.keys() - self.variables
         if missing or extra:
-            raise ConfigError(f"prompt {self.name!r} expects variables "
-                              f"{sorted(self.variables)}, got {sorted(values)}")
+            raise ConfigError(
+                f"prompt {self.name!r} expects variables "
+                f"{sorted(self.variables)}, got {sorted(values)}"
+            )
         return [(role, template.format(**values)) for role, template in self.messages]
 
     def to_langchain(self):
@@ -68,14 +71,17 @@ def parse_prompt(text: str, where: str = "<prompt>") -> Prompt:
     if "name" not in meta or "variables" not in meta:
         raise ConfigError(f"{where}: front matter needs 'name' and 'variables', got {sorted(meta)}")
     declared = frozenset(v.strip() for v in meta["variables"].split(",") if v.strip())
-    body = text[front.end():]
+    body = text[front.end() :]
     parts = _SECTION.split(body)
     if len(parts) < 3 or parts[0].strip():
         raise ConfigError(f"{where}: expected the body to start with a [system] or [user] line")
     messages = tuple((parts[i], parts[i + 1].strip()) for i in range(1, len(parts), 2))
-    used = {field for _, t in messages for _, field, _, _ in string.Formatter().parse(t)
-            if field is not None}
+    used = {
+        field
+        for _, t in messages
+        for _, field, _, _ in string.Formatter().parse(t)
+        if field is not None
+    }
     if used != declared:
-        raise ConfigError(f"{where}: declares variables {sorted(declared)} but uses "
-                          f"{sorted(used)}")
+        raise ConfigError(f"{where}: declares variables {sorted(declared)} but uses {sorted(used)}")
     return Prompt(meta["name"], declared, messages)

@@ -3,14 +3,17 @@
 Optional SDKs are imported inside the functions that need them, so importing this module
 opens no client and touches no network.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 import re
-from typing import Callable, Protocol, Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
+from pydantic import SecretStr
 
 from .config import Settings
 from .errors import ConfigError, ProviderError
@@ -28,8 +31,7 @@ class Embedder(Protocol):
     dim: int | None  # vector size (None until a remote model has answered once)
     batch_size: int  # texts per model call
 
-    def embed_passages(self, texts: Sequence[str], progress: Progress | None = None
-                       ) -> np.ndarray:
+    def embed_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         """L2-normalised vectors for documents, shape (len(texts), dim)."""
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -50,11 +52,10 @@ class BatchedEmbedder:
     def embed_batch(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
 
-    def embed_passages(self, texts: Sequence[str], progress: Progress | None = None
-                       ) -> np.ndarray:
+    def embed_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         parts = []
         for start in range(0, len(texts), self.batch_size):
-            batch = list(texts[start:start + self.batch_size])
+            batch = list(texts[start : start + self.batch_size])
             parts.append(self.embed_batch(batch))
             if progress is not None:
                 progress(len(batch))
@@ -93,38 +94,52 @@ class HashingEmbedder(BatchedEmbedder):
     """Deterministic fake: hashed bag of lower-cased words. Same words => same vector."""
 
     def __init__(self, dim: int = 256, batch_size: int = 64):
+        self.size = dim
         self.dim = dim
         self.batch_size = batch_size
         self.name = f"fake/hashing-{dim}"
 
     def _vector(self, text: str) -> np.ndarray:
-        vec = np.zeros(self.dim, dtype=np.float32)
+        vec = np.zeros(self.size, dtype=np.float32)
         for word in re.findall(r"\w+", text.lower()):
             digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
-            vec[int.from_bytes(digest, "little") % self.dim] += 1.0
+            vec[int.from_bytes(digest, "little") % self.size] += 1.0
         norm = np.linalg.norm(vec)
         return vec / norm if norm else vec
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
-        return np.array([self._vector(t) for t in texts], dtype=np.float32).reshape(-1, self.dim)
+        return np.array([self._vector(t) for t in texts], dtype=np.float32).reshape(-1, self.size)
 
 
 class OpenAIEmbedder(BatchedEmbedder):
     """OpenAI or any OpenAI-compatible ``/v1/embeddings`` endpoint, via langchain-openai."""
 
-    def __init__(self, model: str, base_url: str | None, api_key: str | None,
-                 timeout: float, batch_size: int = 64):
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None,
+        api_key: str | None,
+        timeout: float,
+        batch_size: int = 64,
+    ):
         try:
             from langchain_openai import OpenAIEmbeddings
         except ImportError as exc:  # pragma: no cover - a dependency of the package
-            raise ConfigError("embeddings=openai needs langchain-openai: "
-                              "install it with `uv pip install langchain-openai`") from exc
+            raise ConfigError(
+                "embeddings=openai needs langchain-openai: "
+                "install it with `uv pip install langchain-openai`"
+            ) from exc
         self.name = f"openai/{model}@{base_url or 'api.openai.com'}"
         self.batch_size = batch_size
         self._client = OpenAIEmbeddings(
-            model=model, base_url=base_url, api_key=api_key or "not-needed",
-            timeout=timeout, max_retries=1, chunk_size=batch_size,
-            check_embedding_ctx_length=False)  # compatible servers lack OpenAI's tokenizer
+            model=model,
+            base_url=base_url,
+            api_key=SecretStr(api_key or "not-needed"),
+            timeout=timeout,
+            max_retries=1,
+            chunk_size=batch_size,
+            check_embedding_ctx_length=False,
+        )  # compatible servers lack OpenAI's tokenizer
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
         vectors = _normalised(self._call(self._client.embed_documents, texts))
@@ -138,8 +153,9 @@ class OpenAIEmbedder(BatchedEmbedder):
         try:
             return method(arg)
         except Exception as exc:  # the SDK raises many types; the user needs one message
-            raise ProviderError(f"embedding server at {self.name} failed: "
-                                f"{type(exc).__name__}: {exc}") from exc
+            raise ProviderError(
+                f"embedding server at {self.name} failed: {type(exc).__name__}: {exc}"
+            ) from exc
 
 
 def _normalised(vectors) -> np.ndarray:
@@ -155,9 +171,13 @@ def make_embeddings(settings: Settings) -> Embedder:
     if settings.embeddings == "fake":
         return HashingEmbedder()
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    return OpenAIEmbedder(settings.embeddings_model,
-                          settings.embeddings_base_url or settings.openai_base_url,
-                          key, settings.request_timeout_s, settings.embed_batch_size)
+    return OpenAIEmbedder(
+        settings.embeddings_model,
+        settings.embeddings_base_url or settings.openai_base_url,
+        key,
+        settings.request_timeout_s,
+        settings.embed_batch_size,
+    )
 
 
 def make_chat_model(settings: Settings, fake_responses: Sequence[str] | None = None):
@@ -171,13 +191,23 @@ def make_chat_model(settings: Settings, fake_responses: Sequence[str] | None = N
     try:
         from langchain_openai import ChatOpenAI
     except ImportError as exc:  # pragma: no cover
-        raise ConfigError("answerer=openai needs langchain-openai: "
-                          "install it with `uv pip install langchain-openai`") from exc
+        raise ConfigError(
+            "answerer=openai needs langchain-openai: "
+            "install it with `uv pip install langchain-openai`"
+        ) from exc
     if not settings.openai_api_key and not settings.openai_base_url:
-        raise ConfigError("answerer=openai needs OPENAI_API_KEY, or ASSISTANT_OPENAI_BASE_URL "
-                          "for a local OpenAI-compatible server; got neither")
+        raise ConfigError(
+            "answerer=openai needs OPENAI_API_KEY, or ASSISTANT_OPENAI_BASE_URL "
+            "for a local OpenAI-compatible server; got neither"
+        )
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
-    return ChatOpenAI(model=settings.chat_model, base_url=settings.openai_base_url,
-                      api_key=key, temperature=settings.temperature, streaming=True,
-                      max_tokens=settings.max_answer_tokens,
-                      timeout=settings.request_timeout_s, max_retries=1)
+    return ChatOpenAI(
+        model=settings.chat_model,
+        base_url=settings.openai_base_url,
+        api_key=SecretStr(key),
+        temperature=settings.temperature,
+        streaming=True,
+        max_completion_tokens=settings.max_answer_tokens,
+        timeout=settings.request_timeout_s,
+        max_retries=1,
+    )

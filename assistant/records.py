@@ -3,6 +3,7 @@
 Every record is a frozen dataclass; ``Answer.to_dict()`` is the one JSON form that every
 channel (CLI ``--json``, Python, HTTP, UI) shows, so citations cannot get lost on the way.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -35,20 +36,30 @@ class Filters:
     published_to: date | None = None
 
     @classmethod
-    def parse(cls, language: str | None = None, source: str | None = None,
-              published_from: str | date | None = None,
-              published_to: str | date | None = None) -> "Filters":
+    def parse(
+        cls,
+        language: str | None = None,
+        source: str | None = None,
+        published_from: str | date | None = None,
+        published_to: str | date | None = None,
+    ) -> Filters:
         """The one parser of filters from the CLI, the UI and the HTTP APIs (blank = any)."""
         language = (language or "").strip().lower() or None
         if language not in (None, "de", "en"):
             raise QuestionError(f"expected the language filter 'de' or 'en', got {language!r}")
-        return cls(language, (source or "").strip() or None,
-                   _day("published_from", published_from), _day("published_to", published_to))
+        return cls(
+            language,
+            (source or "").strip() or None,
+            _day("published_from", published_from),
+            _day("published_to", published_to),
+        )
 
     def __post_init__(self):
         if self.published_from and self.published_to and self.published_from > self.published_to:
-            raise QuestionError(f"expected published_from on or before published_to, got "
-                                f"{self.published_from} > {self.published_to}")
+            raise QuestionError(
+                f"expected published_from on or before published_to, got "
+                f"{self.published_from} > {self.published_to}"
+            )
 
 
 def _day(label: str, value: str | date | None) -> date | None:
@@ -240,14 +251,24 @@ class Answer:
             "language": self.language,
             "provider": self.provider,
             "sentences": [
-                {"text": s.text, "citations": list(s.citations), "supported": s.supported,
-                 "support": round(s.support, 4), "reason": s.reason}
+                {
+                    "text": s.text,
+                    "citations": list(s.citations),
+                    "supported": s.supported,
+                    "support": round(s.support, 4),
+                    "reason": s.reason,
+                }
                 for s in self.sentences
             ],
             "citations": [asdict(c) for c in self.citations],
             "retrieved": [
-                {"rank": r.rank, "chunk_id": r.chunk.id, "article_id": r.chunk.article_id,
-                 "title": r.chunk.title, "score": round(r.score, 4)}
+                {
+                    "rank": r.rank,
+                    "chunk_id": r.chunk.id,
+                    "article_id": r.chunk.article_id,
+                    "title": r.chunk.title,
+                    "score": round(r.score, 4),
+                }
                 for r in self.retrieved
             ],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},

@@ -3,6 +3,7 @@
 pysbd is rule-based, deterministic and knows German ordinals ("am 25. Oktober") and
 abbreviations, which a regex splitter breaks on.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,9 @@ _PARAGRAPH = re.compile(r"\n\s*\n|\n")
 def _segmenter(language: str):
     import pysbd  # imported here: pysbd compiles many regexes on import
 
-    return pysbd.Segmenter(language=language if language in ("de", "en") else "en",
-                           clean=False, char_span=True)
+    return pysbd.Segmenter(
+        language=language if language in ("de", "en") else "en", clean=False, char_span=True
+    )
 
 
 def split_sentences(text: str, language: str) -> list[Span]:

@@ -1,9 +1,10 @@
 """What the index holds: articles and chunks by language and source, for the API and UI."""
+
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -22,15 +23,21 @@ class IndexStats:
 
     def to_dict(self) -> dict:
         """JSON form for ``GET /api/index``."""
-        return {"articles": self.articles, "chunks": self.chunks, "embedder": self.embedder,
-                "articles_by_language": self.articles_by_language,
-                "chunks_by_language": self.chunks_by_language,
-                "articles_by_source": self.articles_by_source,
-                "chunks_by_source": self.chunks_by_source, "last_update": self.last_update}
+        return {
+            "articles": self.articles,
+            "chunks": self.chunks,
+            "embedder": self.embedder,
+            "articles_by_language": self.articles_by_language,
+            "chunks_by_language": self.chunks_by_language,
+            "articles_by_source": self.articles_by_source,
+            "chunks_by_source": self.chunks_by_source,
+            "last_update": self.last_update,
+        }
 
 
-def index_stats(index, index_dir: Path | None = None, last_ingest: datetime | None = None
-                ) -> IndexStats:
+def index_stats(
+    index, index_dir: Path | None = None, last_ingest: datetime | None = None
+) -> IndexStats:
     """Count what ``index`` (a ChromaIndex) holds.
 
     ``last_update`` is the latest of ``last_ingest`` (an ingest this process ran) and the
@@ -42,12 +49,15 @@ def index_stats(index, index_dir: Path | None = None, last_ingest: datetime | No
     for meta in metas:
         articles.setdefault(meta["article_id"], meta)
     return IndexStats(
-        articles=len(articles), chunks=len(metas), embedder=index.embedder_name,
+        articles=len(articles),
+        chunks=len(metas),
+        embedder=index.embedder_name,
         articles_by_language=_count(articles.values(), "language"),
         chunks_by_language=_count(metas, "language"),
         articles_by_source=_count(articles.values(), "source"),
         chunks_by_source=_count(metas, "source"),
-        last_update=_last_update(index_dir, last_ingest))
+        last_update=_last_update(index_dir, last_ingest),
+    )
 
 
 def _count(metas, key: str) -> dict[str, int]:
@@ -59,5 +69,5 @@ def _last_update(index_dir: Path | None, last_ingest: datetime | None) -> str | 
     times = [last_ingest] if last_ingest else []
     store = Path(index_dir) / "chroma.sqlite3" if index_dir else None
     if store is not None and store.is_file():
-        times.append(datetime.fromtimestamp(store.stat().st_mtime, tz=timezone.utc))
+        times.append(datetime.fromtimestamp(store.stat().st_mtime, tz=UTC))
     return max(times).isoformat(timespec="seconds") if times else None

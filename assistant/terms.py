@@ -6,6 +6,7 @@ German compounds are matched by containment of stems: the question's "Truppen" (
 "trupp") is found in the article's "Truppenberichte" ("truppenbericht"). Stems shorter
 than ``MIN_PART`` letters never match by containment ("rat" must not match "ratifiziert").
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -50,7 +51,9 @@ def matches(term: str, others: frozenset[str], compounds: bool = True) -> bool:
     """``term`` is among ``others``, or (with ``compounds``) part of a longer one."""
     if term in others:
         return True
-    return compounds and len(term) >= MIN_PART and any(term in o for o in others if len(o) > len(term))
+    return (
+        compounds and len(term) >= MIN_PART and any(term in o for o in others if len(o) > len(term))
+    )
 
 
 @lru_cache(maxsize=4096)

@@ -3,6 +3,7 @@
 A lower module on purpose: retrieval, answering and the citation check all need them, and
 none of the earlier stages may import the citation stage.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,9 +15,12 @@ WORD = re.compile(r"\w+")
 NUMBER = re.compile(r"\d+(?:[.,'’ ]\d{3})*(?:[.,]\d+)?")
 STOP = GERMAN | ENGLISH
 # wording that marks a statement as someone's claim rather than a fact
-ATTRIBUTION = re.compile(r"\b(zufolge|laut|angeblich|\w*berichte\w*|soll|sollen|sollte|"
-                         r"reported\w*|according|alleged\w*|claim\w*|reports?|rumou?rs?|"
-                         r"vermutlich|mutmaßlich|geheimdienst\w*|intelligence)\b", re.I)
+ATTRIBUTION = re.compile(
+    r"\b(zufolge|laut|angeblich|\w*berichte\w*|soll|sollen|sollte|"
+    r"reported\w*|according|alleged\w*|claim\w*|reports?|rumou?rs?|"
+    r"vermutlich|mutmaßlich|geheimdienst\w*|intelligence)\b",
+    re.I,
+)
 
 
 def numbers_in(text: str) -> set[str]:

@@ -8,6 +8,7 @@
 Results are appended as JSON lines to bench/results/results.jsonl (git-ignored) and
 printed; docs/benchmarks.md quotes them with the command and date.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ import shutil
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -37,11 +38,15 @@ COMPARE_ARTICLES = 40
 
 def record(name: str, data: dict) -> None:
     """Print and append one result with machine, command and date."""
-    entry = {"bench": name, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-             "machine": f"{platform.machine()} {os.cpu_count()} cores, "
-                        f"{platform.python_implementation()} {platform.python_version()}",
-             "command": "python " + " ".join(sys.argv), **data,
-             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+    entry = {
+        "bench": name,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, "
+        f"{platform.python_implementation()} {platform.python_version()}",
+        "command": "python " + " ".join(sys.argv),
+        **data,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     with open(RESULTS / "results.jsonl", "a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry) + "\n")
@@ -65,8 +70,11 @@ def bench_embedder(embedder: E5Embedder, texts: list[str], label: str) -> dict:
     """The model alone, batches of 32, on ``texts``."""
     embedder.embed_passages(texts[:8])  # warm up
     _, wall, cpu = _timed(embedder.embed_passages, texts)
-    return {f"{label}_n": len(texts), f"{label}_per_s": round(len(texts) / wall, 2),
-            f"{label}_cpu_ms_each": round(cpu * 1000 / len(texts), 1)}
+    return {
+        f"{label}_n": len(texts),
+        f"{label}_per_s": round(len(texts) / wall, 2),
+        f"{label}_cpu_ms_each": round(cpu * 1000 / len(texts), 1),
+    }
 
 
 def cmd_embedder() -> None:
@@ -75,9 +83,14 @@ def cmd_embedder() -> None:
     sentences = [s for c in chunks for s in c.sentence_texts()]
     embedder = E5Embedder()
     tokens = statistics.mean(c.token_count for c in chunks)
-    record("embedder", {"mean_chunk_tokens": round(tokens, 1),
-                        **bench_embedder(embedder, [c.text for c in chunks], "chunks"),
-                        **bench_embedder(embedder, sentences, "sentences")})
+    record(
+        "embedder",
+        {
+            "mean_chunk_tokens": round(tokens, 1),
+            **bench_embedder(embedder, [c.text for c in chunks], "chunks"),
+            **bench_embedder(embedder, sentences, "sentences"),
+        },
+    )
 
 
 def tutorial_ingest(path: Path, embedder: E5Embedder, where: Path) -> tuple[int, float]:
@@ -96,9 +109,14 @@ def tutorial_ingest(path: Path, embedder: E5Embedder, where: Path) -> tuple[int,
             return embedder.embed_query(text).tolist()
 
     started = time.perf_counter()
-    docs = [Document(a.text, metadata={"id": a.id, "title": a.title})
-            for a in iter_articles(path) if not isinstance(a, Skipped)]
-    splits = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(docs)
+    docs = [
+        Document(a.text, metadata={"id": a.id, "title": a.title})
+        for a in iter_articles(path)
+        if not isinstance(a, Skipped)
+    ]
+    splits = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(
+        docs
+    )
     client = chromadb.PersistentClient(str(where))
     Chroma.from_documents(splits, E5(), client=client, collection_name="tutorial")
     return len(splits), time.perf_counter() - started
@@ -111,34 +129,49 @@ def cmd_compare() -> None:
     shutil.rmtree(where, ignore_errors=True)
     texts_chunks = [c for a in items for c in Chunker(200, 40).split(a)]
     sentences = {s for c in texts_chunks for s in c.sentence_texts()}
-    alone = {**bench_embedder(embedder, [c.text for c in texts_chunks], "chunks"),
-             **bench_embedder(embedder, sorted(sentences), "sentences")}
-    model_only_s = len(texts_chunks) / alone["chunks_per_s"] + len(sentences) / alone["sentences_per_s"]
+    alone = {
+        **bench_embedder(embedder, [c.text for c in texts_chunks], "chunks"),
+        **bench_embedder(embedder, sorted(sentences), "sentences"),
+    }
+    model_only_s = (
+        len(texts_chunks) / alone["chunks_per_s"] + len(sentences) / alone["sentences_per_s"]
+    )
     ours = {}
     for sentence_vectors in (True, False):
-        bot = Assistant.from_settings(load_settings(index_dir=where / f"ours-{sentence_vectors}",
-                                                    sentence_vectors=sentence_vectors),
-                                      embedder=embedder)
+        bot = Assistant.from_settings(
+            load_settings(
+                index_dir=where / f"ours-{sentence_vectors}", sentence_vectors=sentence_vectors
+            ),
+            embedder=embedder,
+        )
         report = bot.ingest(path)
         ours[sentence_vectors] = report
     n_tutorial, tutorial_s = tutorial_ingest(path, embedder, where / "tutorial")
     full, lean = ours[True], ours[False]
-    record("compare", {
-        "articles": len(items), **alone,
-        "ours_chunks": full.chunks_written, "ours_texts_embedded": full.texts_embedded,
-        "ours_seconds": round(full.seconds, 2), "ours_embed_seconds": round(full.embed_seconds, 2),
-        "ours_chunks_per_s": round(full.chunks_written / full.seconds, 2),
-        "ours_model_only_seconds": round(model_only_s, 2),
-        "ours_share_of_model_throughput": round(model_only_s / full.seconds, 3),
-        "ours_pipeline_overhead": round(1 - full.embed_seconds / full.seconds, 3),
-        "ours_no_sentence_vectors_chunks_per_s": round(lean.chunks_written / lean.seconds, 2),
-        "ours_no_sentence_vectors_share_of_model": round(
-            lean.chunks_written / alone["chunks_per_s"] / lean.seconds, 3),
-        "tutorial_chunks": n_tutorial, "tutorial_seconds": round(tutorial_s, 2),
-        "tutorial_chunks_per_s": round(n_tutorial / tutorial_s, 2),
-        "tutorial_articles_per_s": round(len(items) / tutorial_s, 3),
-        "ours_articles_per_s": round(len(items) / full.seconds, 3),
-    })
+    record(
+        "compare",
+        {
+            "articles": len(items),
+            **alone,
+            "ours_chunks": full.chunks_written,
+            "ours_texts_embedded": full.texts_embedded,
+            "ours_seconds": round(full.seconds, 2),
+            "ours_embed_seconds": round(full.embed_seconds, 2),
+            "ours_chunks_per_s": round(full.chunks_written / full.seconds, 2),
+            "ours_model_only_seconds": round(model_only_s, 2),
+            "ours_share_of_model_throughput": round(model_only_s / full.seconds, 3),
+            "ours_pipeline_overhead": round(1 - full.embed_seconds / full.seconds, 3),
+            "ours_no_sentence_vectors_chunks_per_s": round(lean.chunks_written / lean.seconds, 2),
+            "ours_no_sentence_vectors_share_of_model": round(
+                lean.chunks_written / alone["chunks_per_s"] / lean.seconds, 3
+            ),
+            "tutorial_chunks": n_tutorial,
+            "tutorial_seconds": round(tutorial_s, 2),
+            "tutorial_chunks_per_s": round(n_tutorial / tutorial_s, 2),
+            "tutorial_articles_per_s": round(len(items) / tutorial_s, 3),
+            "ours_articles_per_s": round(len(items) / full.seconds, 3),
+        },
+    )
 
 
 def cmd_scale() -> None:
@@ -147,19 +180,27 @@ def cmd_scale() -> None:
     report = bot.ingest(path)
     again = bot.ingest(path)
     all_path, all_items = articles(0)
-    fake = Assistant.from_settings(load_settings(index_dir=RESULTS / "all-hashing",
-                                                 embeddings="fake"), embedder=HashingEmbedder())
+    fake = Assistant.from_settings(
+        load_settings(index_dir=RESULTS / "all-hashing", embeddings="fake"),
+        embedder=HashingEmbedder(),
+    )
     fake.ingest(all_path)
     unchanged = fake.ingest(all_path)
-    record("scale", {
-        "articles": len(items), "chunks": bot.index.count(),
-        "sentences": bot.index.sentences.count(), "this_run": report.to_dict() | {"skipped": len(report.skipped)},
-        "reingest_articles_per_s": round(again.unchanged / again.seconds, 1),
-        "reingest_texts_embedded": again.texts_embedded,
-        "reingest_all_articles": unchanged.unchanged, "reingest_all_chunks": fake.index.count(),
-        "reingest_all_seconds": round(unchanged.seconds, 3),
-        "reingest_all_articles_per_s": round(unchanged.unchanged / unchanged.seconds, 1),
-    })
+    record(
+        "scale",
+        {
+            "articles": len(items),
+            "chunks": bot.index.count(),
+            "sentences": bot.index.sentences.count(),
+            "this_run": report.to_dict() | {"skipped": len(report.skipped)},
+            "reingest_articles_per_s": round(again.unchanged / again.seconds, 1),
+            "reingest_texts_embedded": again.texts_embedded,
+            "reingest_all_articles": unchanged.unchanged,
+            "reingest_all_chunks": fake.index.count(),
+            "reingest_all_seconds": round(unchanged.seconds, 3),
+            "reingest_all_articles_per_s": round(unchanged.unchanged / unchanged.seconds, 1),
+        },
+    )
 
 
 def _questions() -> list[str]:
@@ -174,8 +215,10 @@ def _questions() -> list[str]:
 
 def _percentiles(values: list[float]) -> dict:
     values = sorted(values)
-    return {"p50": round(statistics.median(values), 1),
-            "p95": round(values[int(0.95 * (len(values) - 1))], 1)}
+    return {
+        "p50": round(statistics.median(values), 1),
+        "p95": round(values[int(0.95 * (len(values) - 1))], 1),
+    }
 
 
 def cmd_query() -> None:
@@ -193,23 +236,35 @@ def cmd_query() -> None:
         answer.append(result.timings_ms["total"])
     from assistant.index import make_chroma_client
 
-    baseline = Chroma(client=make_chroma_client(bot.settings),
-                      collection_name=bot.settings.collection)
+    baseline = Chroma(
+        client=make_chroma_client(bot.settings), collection_name=bot.settings.collection
+    )
     tutorial = []
     for q in questions:
         started = time.perf_counter()
         baseline.similarity_search_by_vector(bot.embedder.embed_query(q).tolist(), k=5)
         tutorial.append((time.perf_counter() - started) * 1000)
-    record("query", {"chunks": bot.index.count(), "sentences": bot.index.sentences.count(),
-                     "questions": len(questions), "retrieval_ms": _percentiles(retrieval),
-                     "search_only_ms": _percentiles(search_only),
-                     "extractive_answer_ms": _percentiles(answer),
-                     "tutorial_dense_top5_ms": _percentiles(tutorial)})
+    record(
+        "query",
+        {
+            "chunks": bot.index.count(),
+            "sentences": bot.index.sentences.count(),
+            "questions": len(questions),
+            "retrieval_ms": _percentiles(retrieval),
+            "search_only_ms": _percentiles(search_only),
+            "extractive_answer_ms": _percentiles(answer),
+            "tutorial_dense_top5_ms": _percentiles(tutorial),
+        },
+    )
 
 
 if __name__ == "__main__":
-    commands = {"embedder": cmd_embedder, "compare": cmd_compare, "scale": cmd_scale,
-                "query": cmd_query}
+    commands = {
+        "embedder": cmd_embedder,
+        "compare": cmd_compare,
+        "scale": cmd_scale,
+        "query": cmd_query,
+    }
     if len(sys.argv) != 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     if not news.DATA.is_dir():

@@ -3,6 +3,7 @@
 Every test runs with the environment cleared of ASSISTANT_* / OPENAI_* variables and
 with a guard that fails any connection to a non-loopback address (nothing phones home).
 """
+
 from __future__ import annotations
 
 import os
@@ -63,12 +64,14 @@ ARTICLES = {
         "published: 2024-10-26\n---\n"
         "Nordkorea hat nach Berichten fast 12.000 Soldaten nach Russland geschickt. "
         "Pjöngjang wies die Berichte als grundlose Gerüchte zurück.\n"
-        "Die Welt schaut mit angehaltenem Atem zu."),
+        "Die Welt schaut mit angehaltenem Atem zu."
+    ),
     "weather.md": (
         "---\nid: weather\nsource: Test Source\npublished: 2024-11-02\n---\n"
         "# Storm hits the coast\n"
         "A strong storm with winds of 140 km/h hit the northern coast on Saturday. "
-        "Thousands of homes lost power.\n"),
+        "Thousands of homes lost power.\n"
+    ),
 }
 
 
@@ -81,7 +84,9 @@ def corpus_dir(tmp_path: Path) -> Path:
     return folder
 
 
-def write_fake_model(path: Path, embedder: str = "fake/hashing-256", threshold: float = 0.3) -> Path:
+def write_fake_model(
+    path: Path, embedder: str = "fake/hashing-256", threshold: float = 0.3
+) -> Path:
     """A hand-set answer model for the hashing embedder (unit tests only): chunks and
     sentences rank by cosine, sentences also by covered question stems, and a question
     is answerable when its best sentence cosine reaches ``threshold``."""
@@ -90,14 +95,24 @@ def write_fake_model(path: Path, embedder: str = "fake/hashing-256", threshold: 
 
     def linear(features, weights, bias=0.0):
         n = len(features)
-        return LinearModel(features, np.zeros(n), np.ones(n),
-                           np.array([weights.get(f, 0.0) for f in features]), bias)
+        return LinearModel(
+            features,
+            np.zeros(n),
+            np.ones(n),
+            np.array([weights.get(f, 0.0) for f in features]),
+            bias,
+        )
 
-    AnswerModel("test", embedder,
-                linear(CHUNK_FEATURES, {"similarity": 1.0, "best_sentence": 1.0}),
-                linear(SENTENCE_FEATURES, {"similarity": 4.0, "coverage_same": 1.0}),
-                linear(ANSWER_FEATURES, {"best_similarity": 20.0}, -20.0 * threshold),
-                {"de": 0.5, "en": 0.5}, 0.1, {}).save(path)
+    AnswerModel(
+        "test",
+        embedder,
+        linear(CHUNK_FEATURES, {"similarity": 1.0, "best_sentence": 1.0}),
+        linear(SENTENCE_FEATURES, {"similarity": 4.0, "coverage_same": 1.0}),
+        linear(ANSWER_FEATURES, {"best_similarity": 20.0}, -20.0 * threshold),
+        {"de": 0.5, "en": 0.5},
+        0.1,
+        {},
+    ).save(path)
     return path
 
 

@@ -2,6 +2,7 @@
 
 Each binds 127.0.0.1 on a free port, waits (bounded) until ready, and stops on exit.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -42,8 +43,19 @@ def chroma_server(path: Path):
     """``chroma run`` on loopback; yields the port."""
     port = free_port()
     process = subprocess.Popen(
-        [str(VENV_BIN / "chroma"), "run", "--path", str(path), "--host", "127.0.0.1",
-         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(VENV_BIN / "chroma"),
+            "run",
+            "--path",
+            str(path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", 60, process)
         yield port
@@ -71,8 +83,11 @@ while True:
 def llama_server(gguf: Path):
     """xllamacpp's OpenAI-compatible server with a GGUF model; yields the base URL."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-c", LLAMA_SCRIPT, str(gguf), str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-c", LLAMA_SCRIPT, str(gguf), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_http(f"http://127.0.0.1:{port}/v1/models", 120, process)
         yield f"http://127.0.0.1:{port}/v1"
@@ -104,17 +119,29 @@ class ScriptedOpenAI:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 scripted.requests.append(body)
                 if scripted.fail_status:
-                    return self._json({"error": {"message": "scripted failure"}},
-                                      scripted.fail_status)
+                    return self._json(
+                        {"error": {"message": "scripted failure"}}, scripted.fail_status
+                    )
                 if self.path.endswith("/embeddings"):
                     return self._json(scripted.embeddings(body))
                 reply = scripted.replies.pop(0) if scripted.replies else "The articles don't say."
                 if body.get("stream"):
                     return self._stream(reply, body.get("model", "m"))
-                return self._json({"id": "x", "object": "chat.completion", "created": 0,
-                                   "model": body.get("model", "m"),
-                                   "choices": [{"index": 0, "finish_reason": "stop",
-                                                "message": {"role": "assistant", "content": reply}}]})
+                return self._json(
+                    {
+                        "id": "x",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body.get("model", "m"),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": reply},
+                            }
+                        ],
+                    }
+                )
 
             def _json(self, payload, status=200):
                 data = json.dumps(payload).encode()
@@ -128,11 +155,21 @@ class ScriptedOpenAI:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
-                for piece in [reply[i:i + 7] for i in range(0, len(reply), 7)] + [None]:
+                for piece in [reply[i : i + 7] for i in range(0, len(reply), 7)] + [None]:
                     delta = {"content": piece} if piece is not None else {}
-                    chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0,
-                             "model": model, "choices": [{"index": 0, "delta": delta,
-                             "finish_reason": None if piece is not None else "stop"}]}
+                    chunk = {
+                        "id": "x",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": model,
+                        "choices": [
+                            {
+                                "index": 0,
+                                "delta": delta,
+                                "finish_reason": None if piece is not None else "stop",
+                            }
+                        ],
+                    }
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 self.wfile.write(b"data: [DONE]\n\n")
 
@@ -148,8 +185,12 @@ class ScriptedOpenAI:
             for word in str(text).lower().split():
                 vector[sum(map(ord, word)) % self.embedding_dim] += 1.0
             data.append({"object": "embedding", "index": i, "embedding": vector})
-        return {"object": "list", "data": data, "model": body.get("model", "m"),
-                "usage": {"prompt_tokens": 0, "total_tokens": 0}}
+        return {
+            "object": "list",
+            "data": data,
+            "model": body.get("model", "m"),
+            "usage": {"prompt_tokens": 0, "total_tokens": 0},
+        }
 
     def __exit__(self, *exc):
         self.server.shutdown()

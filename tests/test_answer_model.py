@@ -1,4 +1,5 @@
 """The answer model file: loaded and checked, and it is what decides (no silent fallback)."""
+
 import json
 
 import pytest
@@ -15,17 +16,22 @@ def test_the_shipped_model_loads_and_names_its_embedder_and_figures():
     model = load_answer_model(DEFAULT_PATH, E5_NAME)
     assert model.embedder == E5_NAME and set(model.thresholds) >= {"de", "en"}
     assert model.fitted["cross_validated"]["xquad-de/de"]["hit@1"] > 0.9
-    with pytest.raises(ConfigError, match="fitted for embedder .* but the configured embedder "
-                                          "is 'fake/hashing-256'"):
+    with pytest.raises(
+        ConfigError,
+        match="fitted for embedder .* but the configured embedder is 'fake/hashing-256'",
+    ):
         load_answer_model(DEFAULT_PATH, "fake/hashing-256")
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d.pop("chunk"), "expected chunk, sentence and answer models"),
-    (lambda d: d["sentence"]["features"].reverse(), "expected features"),
-    (lambda d: d["answer"]["weights"].pop(), "expected 11 means, positive scales"),
-    (lambda d: d.update(format="something else"), "expected format"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d.pop("chunk"), "expected chunk, sentence and answer models"),
+        (lambda d: d["sentence"]["features"].reverse(), "expected features"),
+        (lambda d: d["answer"]["weights"].pop(), "expected 11 means, positive scales"),
+        (lambda d: d.update(format="something else"), "expected format"),
+    ],
+)
 def test_a_broken_model_file_is_refused_with_the_reason(tmp_path, change, message):
     data = json.loads(DEFAULT_PATH.read_text())
     change(data)

@@ -1,28 +1,41 @@
 """The answer-type detector: what a question asks for, and the spans a sentence holds."""
+
 import pytest
 
-from assistant.evidence.types import DATE, NAME, NUMBER, OTHER, PERSON, PLACE, question_type, typed_spans
+from assistant.evidence.types import (
+    DATE,
+    NAME,
+    NUMBER,
+    OTHER,
+    PERSON,
+    PLACE,
+    question_type,
+    typed_spans,
+)
 
 
-@pytest.mark.parametrize("question, kind", [
-    ("Wie viele nordkoreanische Soldaten sind gefallen?", NUMBER),
-    ("Wie hoch sind die Verluste der Truppen?", NUMBER),
-    ("How many troops were sent?", NUMBER),
-    ("How much does Russia pay?", "money"),
-    ("How much rain fell?", NUMBER),
-    ("What percentage of voters agreed?", NUMBER),
-    ("Wann sprach Putin mit russischen Medien?", DATE),
-    ("In welchem Jahr wurde die Mauer gebaut?", DATE),
-    ("When did Putin speak?", DATE),
-    ("In what year was it founded?", DATE),
-    ("Wer kommandiert die Truppen?", PERSON),
-    ("Who won the election?", PERSON),
-    ("Wo liegt Fresno?", PLACE),
-    ("In welcher Stadt fand das Spiel statt?", PLACE),
-    ("Where did the storm hit?", PLACE),
-    ("Was zeigen die Satellitenbilder?", OTHER),
-    ("What did Putin call the deployment?", OTHER),
-])
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("Wie viele nordkoreanische Soldaten sind gefallen?", NUMBER),
+        ("Wie hoch sind die Verluste der Truppen?", NUMBER),
+        ("How many troops were sent?", NUMBER),
+        ("How much does Russia pay?", "money"),
+        ("How much rain fell?", NUMBER),
+        ("What percentage of voters agreed?", NUMBER),
+        ("Wann sprach Putin mit russischen Medien?", DATE),
+        ("In welchem Jahr wurde die Mauer gebaut?", DATE),
+        ("When did Putin speak?", DATE),
+        ("In what year was it founded?", DATE),
+        ("Wer kommandiert die Truppen?", PERSON),
+        ("Who won the election?", PERSON),
+        ("Wo liegt Fresno?", PLACE),
+        ("In welcher Stadt fand das Spiel statt?", PLACE),
+        ("Where did the storm hit?", PLACE),
+        ("Was zeigen die Satellitenbilder?", OTHER),
+        ("What did Putin call the deployment?", OTHER),
+    ],
+)
 def test_question_types(question, kind):
     assert question_type(question) == kind
 
@@ -32,18 +45,22 @@ def kinds(text, language):
 
 
 def test_german_sentence_spans_tell_names_from_nouns():
-    found = kinds("Nordkorea hat bereits fast 12.000 Truppen, einschließlich hochrangiger "
-                  "Offiziere, nach Russland geschickt, am 25. Oktober sagte Wladimir Putin.", "de")
+    found = kinds(
+        "Nordkorea hat bereits fast 12.000 Truppen, einschließlich hochrangiger "
+        "Offiziere, nach Russland geschickt, am 25. Oktober sagte Wladimir Putin.",
+        "de",
+    )
     assert (NUMBER, "fast 12.000 Truppen") in found
     assert (DATE, "25. Oktober") in found and (NUMBER, "25") not in found
     assert (PLACE, "Russland") in found
     assert any(kind in (PERSON, NAME) and "Putin" in text for kind, text in found)
-    assert not any("Truppen" == text or "Offiziere" == text for _, text in found)
+    assert not any(text == "Truppen" or text == "Offiziere" for _, text in found)
 
 
 def test_english_sentence_spans():
-    found = kinds("In 1998, President Bill Clinton visited Berlin with about 3,000 people "
-                  "on March 3.", "en")
+    found = kinds(
+        "In 1998, President Bill Clinton visited Berlin with about 3,000 people on March 3.", "en"
+    )
     assert (DATE, "1998") in found and (DATE, "March 3") in found
     assert (PERSON, "President Bill Clinton") in found
     assert (PLACE, "Berlin") in found
@@ -51,8 +68,9 @@ def test_english_sentence_spans():
 
 
 def test_date_ranges_and_sentence_starts():
-    assert kinds("Die Soldaten werden ab dem 27.-28. Oktober vorbereitet.", "de") == \
-        [(DATE, "27.-28. Oktober")]
+    assert kinds("Die Soldaten werden ab dem 27.-28. Oktober vorbereitet.", "de") == [
+        (DATE, "27.-28. Oktober")
+    ]
     assert kinds("Südkoreanische Satellitenbilder zeigen Soldaten.", "de") == []
 
 
@@ -62,5 +80,8 @@ def test_money_is_asked_for_and_found_apart_from_counts():
     assert question_type("Wie viele Soldaten wurden geschickt?") == NUMBER
     found = kinds("Das Gerät kostet 10.000 Dollar, fast 12.000 Truppen, $ 5 Millionen.", "de")
     assert [f for f in found if f[0] in ("money", NUMBER)] == [
-        ("money", "10.000 Dollar"), (NUMBER, "fast 12.000 Truppen"), ("money", "$ 5 Millionen")]
+        ("money", "10.000 Dollar"),
+        (NUMBER, "fast 12.000 Truppen"),
+        ("money", "$ 5 Millionen"),
+    ]
     assert ("money", "$5 million") in kinds("It cost $5 million.", "en")

@@ -1,9 +1,9 @@
 import pytest
 
 from assistant import Assistant, Filters
-from assistant.records import ErrorEvent, FinalAnswer, TextDelta
 from assistant.errors import ProviderError, QuestionError
 from assistant.providers import HashingEmbedder, make_chat_model
+from assistant.records import ErrorEvent, FinalAnswer, TextDelta
 
 TROOPS_Q = "Wie viele Soldaten hat Nordkorea nach Russland geschickt?"
 TROOPS_S = "Nordkorea hat nach Berichten fast 12.000 Soldaten nach Russland geschickt."
@@ -16,8 +16,11 @@ def indexed(fake_assistant, corpus_dir):
 
 
 def _generative(fake_settings, corpus_dir, *replies):
-    bot = Assistant.from_settings(fake_settings, embedder=HashingEmbedder(),
-                                  chat_model=make_chat_model(fake_settings, list(replies)))
+    bot = Assistant.from_settings(
+        fake_settings,
+        embedder=HashingEmbedder(),
+        chat_model=make_chat_model(fake_settings, list(replies)),
+    )
     bot.ingest(corpus_dir)
     return bot
 
@@ -25,15 +28,24 @@ def _generative(fake_settings, corpus_dir, *replies):
 def test_extractive_answer_quotes_the_sentence_verbatim_with_its_citation(indexed):
     answer = indexed.ask(TROOPS_Q)
     assert answer.answerable and answer.language == "de" and answer.provider == "extractive"
-    assert answer.answer == f"fast 12.000 Soldaten [1]\n\nWörtlich aus den Artikeln: „{TROOPS_S}“ [1]"
+    assert (
+        answer.answer == f"fast 12.000 Soldaten [1]\n\nWörtlich aus den Artikeln: „{TROOPS_S}“ [1]"
+    )
     assert answer.lead == "fast 12.000 Soldaten"
     assert [(s.text, s.citations, s.supported) for s in answer.sentences] == [
-        ("fast 12.000 Soldaten", (1,), True), (TROOPS_S, (1,), True)]
+        ("fast 12.000 Soldaten", (1,), True),
+        (TROOPS_S, (1,), True),
+    ]
     [citation] = answer.citations
-    assert (citation.n, citation.article_id, citation.title, citation.source,
-            citation.published, citation.quote) == \
-        (1, "troops", "Truppen in Russland", "Testquelle", "2024-10-26", TROOPS_S)
-    assert citation.text[citation.quote_start:citation.quote_end] == TROOPS_S
+    assert (
+        citation.n,
+        citation.article_id,
+        citation.title,
+        citation.source,
+        citation.published,
+        citation.quote,
+    ) == (1, "troops", "Truppen in Russland", "Testquelle", "2024-10-26", TROOPS_S)
+    assert citation.text[citation.quote_start : citation.quote_end] == TROOPS_S
     assert answer.retrieved[0].chunk.id == citation.chunk_id
     assert set(answer.timings_ms) >= {"embed_query", "search", "answer", "cite", "total"}
 
@@ -41,23 +53,29 @@ def test_extractive_answer_quotes_the_sentence_verbatim_with_its_citation(indexe
 def test_english_question_gets_an_english_frame(indexed):
     answer = indexed.ask("How strong were the winds of the storm on the coast?")
     assert answer.language == "en"
-    assert answer.answer.startswith("Quoted verbatim from the articles: “A strong storm with "
-                                    "winds of 140 km/h")
+    assert answer.answer.startswith(
+        "Quoted verbatim from the articles: “A strong storm with winds of 140 km/h"
+    )
     assert answer.citations[0].article_id == "weather"
 
 
 def test_unrelated_question_is_declined_in_its_language(indexed):
     de = indexed.ask("Wer gewann die Fußballweltmeisterschaft 1954?")
     en = indexed.ask("Who won the chess olympiad?")
-    assert (de.answerable, de.answer, de.citations, de.provider) == \
-        (False, "Das geht aus den Artikeln nicht hervor.", (), "decline")
+    assert (de.answerable, de.answer, de.citations, de.provider) == (
+        False,
+        "Das geht aus den Artikeln nicht hervor.",
+        (),
+        "decline",
+    )
     assert (en.answerable, en.answer) == (False, "The articles don't say.")
 
 
 def test_top_k_zero_and_empty_index_decline(indexed, fake_settings, tmp_path):
     assert indexed.ask(TROOPS_Q, top_k=0).answerable is False
-    empty = Assistant.from_settings(fake_settings.model_copy(update={"index_dir": tmp_path / "e"}),
-                                    embedder=HashingEmbedder())
+    empty = Assistant.from_settings(
+        fake_settings.model_copy(update={"index_dir": tmp_path / "e"}), embedder=HashingEmbedder()
+    )
     assert empty.ask(TROOPS_Q).answer == "Das geht aus den Artikeln nicht hervor."
 
 
@@ -76,29 +94,38 @@ def test_bad_questions_raise_clear_errors(indexed):
 
 def test_stream_yields_deltas_then_the_same_answer_as_ask(indexed):
     events = list(indexed.stream(TROOPS_Q))
-    assert all(isinstance(e, TextDelta) for e in events[:-1]) and isinstance(events[-1], FinalAnswer)
+    assert all(isinstance(e, TextDelta) for e in events[:-1]) and isinstance(
+        events[-1], FinalAnswer
+    )
     final = events[-1].answer
     assert "".join(e.text for e in events[:-1]) == final.answer == indexed.ask(TROOPS_Q).answer
 
 
 def test_generative_answer_is_checked_and_keeps_its_numbers(fake_settings, corpus_dir):
-    bot = _generative(fake_settings, corpus_dir,
-                      "Nordkorea hat fast 12.000 Soldaten nach Russland geschickt [1]. "
-                      "Es waren 15.000 Soldaten [1]. Pjöngjang wies die Berichte zurück [9].")
+    bot = _generative(
+        fake_settings,
+        corpus_dir,
+        "Nordkorea hat fast 12.000 Soldaten nach Russland geschickt [1]. "
+        "Es waren 15.000 Soldaten [1]. Pjöngjang wies die Berichte zurück [9].",
+    )
     answer = bot.ask(TROOPS_Q, top_k=2)
     assert answer.provider == "chat"
-    assert answer.answer.startswith("Nordkorea hat fast 12.000 Soldaten nach Russland geschickt [1].")
+    assert answer.answer.startswith(
+        "Nordkorea hat fast 12.000 Soldaten nach Russland geschickt [1]."
+    )
     assert [(s.citations, s.supported, s.reason) for s in answer.sentences] == [
         ((1,), True, ""),
         ((1,), False, "number 15000 does not occur in the cited source"),
-        ((9,), False, "marker [9] points to no retrieved source (1..2)")]
+        ((9,), False, "marker [9] points to no retrieved source (1..2)"),
+    ]
     assert [c.article_id for c in answer.citations] == ["troops"]
     assert answer.answer.endswith("zurück [9].")  # an invalid marker is kept, and flagged
 
 
 def test_generative_citing_the_wrong_source_is_flagged(fake_settings, corpus_dir):
-    bot = _generative(fake_settings, corpus_dir,
-                      "Nordkorea hat fast 12.000 Soldaten nach Russland geschickt [2].")
+    bot = _generative(
+        fake_settings, corpus_dir, "Nordkorea hat fast 12.000 Soldaten nach Russland geschickt [2]."
+    )
     answer = bot.ask(TROOPS_Q, top_k=2)
     assert answer.retrieved[1].chunk.article_id == "weather"
     assert answer.answer == "Nordkorea hat fast 12.000 Soldaten nach Russland geschickt [2]."
@@ -129,8 +156,9 @@ def test_provider_failure_is_a_clear_error(fake_settings, corpus_dir):
 
     bot = _generative(fake_settings, corpus_dir)
     bot.answerer.chain = RunnableLambda(BrokenModel())
-    with pytest.raises(ProviderError, match="the answer model .* failed: ConnectionError: "
-                                            "connection refused"):
+    with pytest.raises(
+        ProviderError, match="the answer model .* failed: ConnectionError: connection refused"
+    ):
         bot.ask(TROOPS_Q)
     [event] = [e for e in bot.stream(TROOPS_Q) if isinstance(e, ErrorEvent)]
     assert isinstance(event.error, ProviderError)

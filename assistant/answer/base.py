@@ -1,7 +1,9 @@
 """The Answerer protocol, the decline texts, and the factory for the configured answerer."""
+
 from __future__ import annotations
 
-from typing import Generator, Protocol
+from collections.abc import Generator
+from typing import Protocol
 
 from ..config import Settings
 from ..records import Draft, Evidence
@@ -15,8 +17,9 @@ class Answerer(Protocol):
 
     name: str
 
-    def stream(self, question: str, language: str, evidence: Evidence
-               ) -> Generator[str, None, Draft]:
+    def stream(
+        self, question: str, language: str, evidence: Evidence
+    ) -> Generator[str, None, Draft]:
         """Yield the text as it is drafted; return the Draft (text, claims, decline)."""
 
 
@@ -36,6 +39,8 @@ def make_answerer(settings: Settings, chat_model=None, margin: float = 0.1) -> A
     from ..providers import make_chat_model
     from .generative import GenerativeAnswerer
 
-    return GenerativeAnswerer(chat_model or make_chat_model(settings),
-                              load_prompt("answer", settings.prompts_dir),
-                              name=settings.answerer if chat_model is None else "chat")
+    return GenerativeAnswerer(
+        chat_model or make_chat_model(settings),
+        load_prompt("answer", settings.prompts_dir),
+        name=settings.answerer if chat_model is None else "chat",
+    )

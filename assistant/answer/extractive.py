@@ -8,9 +8,10 @@ date, person or place and the best sentence holds exactly one such span that the
 does not name, the answer opens with that span, verbatim and cited ("fast 12.000 Truppen
 [1]"), so the reader sees the answer before the quote that proves it.
 """
+
 from __future__ import annotations
 
-from typing import Generator, Sequence
+from collections.abc import Generator, Sequence
 
 from ..records import Claim, Draft, Evidence, ScoredSentence
 
@@ -18,8 +19,9 @@ NOTE = {"de": "Wörtlich aus den Artikeln:", "en": "Quoted verbatim from the art
 QUOTES = {"de": ("„", "“"), "en": ("“", "”")}
 
 
-def pick(sentences: Sequence[ScoredSentence], max_sentences: int, margin: float
-         ) -> list[ScoredSentence]:
+def pick(
+    sentences: Sequence[ScoredSentence], max_sentences: int, margin: float
+) -> list[ScoredSentence]:
     """The best sentence, and the next ones whose score is within ``margin`` of it."""
     if not sentences:
         return []
@@ -29,7 +31,7 @@ def pick(sentences: Sequence[ScoredSentence], max_sentences: int, margin: float
 
 def lead(sentence: ScoredSentence) -> str:
     """The answer span of ``sentence`` ("" when it has none)."""
-    return sentence.text[sentence.answer[0]:sentence.answer[1]] if sentence.answer else ""
+    return sentence.text[sentence.answer[0] : sentence.answer[1]] if sentence.answer else ""
 
 
 class ExtractiveAnswerer:
@@ -41,8 +43,9 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.margin = margin
 
-    def stream(self, question: str, language: str, evidence: Evidence
-               ) -> Generator[str, None, Draft]:
+    def stream(
+        self, question: str, language: str, evidence: Evidence
+    ) -> Generator[str, None, Draft]:
         picked = pick(evidence.sentences, self.max_sentences, self.margin)
         opening, closing = QUOTES.get(language, QUOTES["en"])
         claims, parts = [], []
@@ -54,5 +57,4 @@ class ExtractiveAnswerer:
             claims.append(Claim(sentence.text, (sentence.rank,)))
             parts.append(f" {opening}{sentence.text}{closing} [{sentence.rank}]")
         yield from parts
-        return Draft("".join(parts), tuple(claims), bool(picked),
-                    lead(picked[0]) if picked else "")
+        return Draft("".join(parts), tuple(claims), bool(picked), lead(picked[0]) if picked else "")

@@ -1,14 +1,15 @@
 """Generative answers from any LangChain chat model (ChatOpenAI against OpenAI, vLLM,
 llama.cpp server, Ollama ...), streamed, with the answer prompt from ``prompts/``."""
+
 from __future__ import annotations
 
-from typing import Generator, Sequence
+from collections.abc import Generator, Sequence
 
 from ..citations import parse_claims
-from ..text import MARKER
 from ..errors import ProviderError
 from ..prompts import Prompt
 from ..records import Draft, Evidence, Retrieved
+from ..text import MARKER
 from .base import DECLINE, LANGUAGE_NAMES
 
 
@@ -34,19 +35,25 @@ class GenerativeAnswerer:
         self.chain = prompt.to_langchain() | chat_model | StrOutputParser()
         self._model_name = getattr(chat_model, "model_name", type(chat_model).__name__)
 
-    def stream(self, question: str, language: str, evidence: Evidence
-               ) -> Generator[str, None, Draft]:
+    def stream(
+        self, question: str, language: str, evidence: Evidence
+    ) -> Generator[str, None, Draft]:
         decline = DECLINE.get(language, DECLINE["en"])
-        inputs = {"question": question, "sources": format_sources(evidence.retrieved),
-                  "language_name": LANGUAGE_NAMES.get(language, "English"), "decline": decline}
+        inputs = {
+            "question": question,
+            "sources": format_sources(evidence.retrieved),
+            "language_name": LANGUAGE_NAMES.get(language, "English"),
+            "decline": decline,
+        }
         parts: list[str] = []
         try:
             for delta in self.chain.stream(inputs):
                 parts.append(delta)
                 yield delta
         except Exception as exc:  # SDKs raise many types; users need one clear message
-            raise ProviderError(f"the answer model ({self._model_name}) failed: "
-                                f"{type(exc).__name__}: {exc}") from exc
+            raise ProviderError(
+                f"the answer model ({self._model_name}) failed: {type(exc).__name__}: {exc}"
+            ) from exc
         text = "".join(parts).strip()
         declined = _is_decline(text, decline)
         claims = () if declined else tuple(parse_claims(text, language))
@@ -57,5 +64,8 @@ def _is_decline(text: str, decline: str) -> bool:
     """The model declined when it wrote the decline sentence and cited nothing."""
     plain = MARKER.sub("", text).strip().lower()
     known = {d.lower().rstrip(".") for d in DECLINE.values()} | {decline.lower().rstrip(".")}
-    return not plain or (plain.rstrip(".") in known) or \
-        (not MARKER.search(text) and any(k in plain for k in known))
+    return (
+        not plain
+        or (plain.rstrip(".") in known)
+        or (not MARKER.search(text) and any(k in plain for k in known))
+    )

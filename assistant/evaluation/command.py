@@ -3,6 +3,7 @@
 Exit status: 0 when the gate passes, 1 when a metric fails (the metric and the worst items
 are printed), 2 for usage errors (raised as AssistantError and printed by the CLI).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,40 +15,80 @@ from pathlib import Path
 from ..config import PROJECT_ROOT, Settings
 from . import gate
 from .judges import make_judge
-from .metrics import (ANSWERED, CITATION_PRECISION, CORRECT, DECLINED_REMOVED, DECLINED_TOPIC,
-                      FAITHFULNESS, HIT_AT, by_name)
+from .metrics import (
+    ANSWERED,
+    CITATION_PRECISION,
+    CORRECT,
+    DECLINED_REMOVED,
+    DECLINED_TOPIC,
+    FAITHFULNESS,
+    HIT_AT,
+    by_name,
+)
 from .report import text_chart, write_reports
 from .runner import CachedEmbedder, RunResult, run_items
 from .sets import EvalSet, EvalSetError, XquadSpec, build_xquad_set, load_set_dir
 
 # the issue's targets for XQuAD dev (offline default, news distractors) are its floors
 XQUAD_FLOORS = {
-    "de": by_name({HIT_AT[1]: 0.95, HIT_AT[5]: 0.96, CORRECT: 0.85, ANSWERED: 0.92,
-                   DECLINED_REMOVED: 0.92, DECLINED_TOPIC: 0.80, CITATION_PRECISION: 0.99,
-                   FAITHFULNESS: 0.99}),
-    "en": by_name({HIT_AT[1]: 0.90, HIT_AT[5]: 0.92, CORRECT: 0.75, ANSWERED: 0.92,
-                   DECLINED_REMOVED: 0.92, DECLINED_TOPIC: 0.80, CITATION_PRECISION: 0.99,
-                   FAITHFULNESS: 0.99}),
+    "de": by_name(
+        {
+            HIT_AT[1]: 0.95,
+            HIT_AT[5]: 0.96,
+            CORRECT: 0.85,
+            ANSWERED: 0.92,
+            DECLINED_REMOVED: 0.92,
+            DECLINED_TOPIC: 0.80,
+            CITATION_PRECISION: 0.99,
+            FAITHFULNESS: 0.99,
+        }
+    ),
+    "en": by_name(
+        {
+            HIT_AT[1]: 0.90,
+            HIT_AT[5]: 0.92,
+            CORRECT: 0.75,
+            ANSWERED: 0.92,
+            DECLINED_REMOVED: 0.92,
+            DECLINED_TOPIC: 0.80,
+            CITATION_PRECISION: 0.99,
+            FAITHFULNESS: 0.99,
+        }
+    ),
 }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``assistant eval``."""
-    parser.add_argument("--set", dest="set_name", help="seed (evals/seed), another folder "
-                        "under evals/, xquad-de or xquad-en (English questions, German texts)")
+    parser.add_argument(
+        "--set",
+        dest="set_name",
+        help="seed (evals/seed), another folder "
+        "under evals/, xquad-de or xquad-en (English questions, German texts)",
+    )
     parser.add_argument("--baseline", type=Path, help="baseline JSON (default: the set's)")
-    parser.add_argument("--update-baseline", action="store_true",
-                        help="store this run's metrics as the baseline")
+    parser.add_argument(
+        "--update-baseline", action="store_true", help="store this run's metrics as the baseline"
+    )
     parser.add_argument("--out", type=Path, help="report folder (default artifacts/eval/SET)")
     parser.add_argument("--top-k", type=int, help="chunks per answer (degrades on purpose)")
     parser.add_argument("--limit", type=int, help="XQuAD: at most N questions")
-    parser.add_argument("--distractors", type=int, help="XQuAD: news articles mixed in "
-                        "(default all 1,028; 0 for none)")
-    parser.add_argument("--no-removed", action="store_true",
-                        help="XQuAD: skip the removed-article decline test")
+    parser.add_argument(
+        "--distractors",
+        type=int,
+        help="XQuAD: news articles mixed in (default all 1,028; 0 for none)",
+    )
+    parser.add_argument(
+        "--no-removed", action="store_true", help="XQuAD: skip the removed-article decline test"
+    )
     parser.add_argument("--judge", choices=("offline", "llm"), help="default: settings")
-    parser.add_argument("--judge-check", nargs="?", const=PROJECT_ROOT / "evals/judge-check.jsonl",
-                        type=Path, help="only measure the judges' agreement on labelled pairs")
+    parser.add_argument(
+        "--judge-check",
+        nargs="?",
+        const=PROJECT_ROOT / "evals/judge-check.jsonl",
+        type=Path,
+        help="only measure the judges' agreement on labelled pairs",
+    )
 
 
 def resolve_set(args, settings: Settings, cache: Path) -> EvalSet:
@@ -64,16 +105,23 @@ def resolve_set(args, settings: Settings, cache: Path) -> EvalSet:
         if missing:
             raise EvalSetError(f"set {name} needs {', '.join(missing)} (shared data)")
         news = data / "10kgnad-test.csv"
-        spec = XquadSpec(files[0], files[1], language,
-                         distractors=news if news.is_file() and args.distractors != 0 else None,
-                         distractor_limit=args.distractors, limit=args.limit,
-                         removed=not args.no_removed)
+        spec = XquadSpec(
+            files[0],
+            files[1],
+            language,
+            distractors=news if news.is_file() and args.distractors != 0 else None,
+            distractor_limit=args.distractors,
+            limit=args.limit,
+            removed=not args.no_removed,
+        )
         built = build_xquad_set(name, spec, cache)
         built.floors = XQUAD_FLOORS[language]
         built.baseline = None
         return built
     known = sorted(p.name for p in (PROJECT_ROOT / "evals").iterdir() if (p / "set.json").is_file())
-    raise EvalSetError(f"unknown eval set {name!r}; expected one of {known + ['xquad-de', 'xquad-en']}")
+    raise EvalSetError(
+        f"unknown eval set {name!r}; expected one of {known + ['xquad-de', 'xquad-en']}"
+    )
 
 
 def cache_dir(args) -> Path:
@@ -86,16 +134,18 @@ def cache_dir(args) -> Path:
     return Path(".index") / "eval" / args.set_name
 
 
-def build_assistants(eval_set: EvalSet, settings: Settings, cache: Path, embedder,
-                     chat_model=None) -> dict:
+def build_assistants(
+    eval_set: EvalSet, settings: Settings, cache: Path, embedder, chat_model=None
+) -> dict:
     """One Assistant per corpus variant, each on its own index under ``cache``."""
     from ..chain import Assistant
 
     assistants = {}
     for variant, paths in eval_set.corpora.items():
         variant_settings = settings.model_copy(update={"index_dir": cache / f"index-{variant}"})
-        assistant = Assistant.from_settings(variant_settings, embedder=embedder,
-                                            chat_model=chat_model)
+        assistant = Assistant.from_settings(
+            variant_settings, embedder=embedder, chat_model=chat_model
+        )
         for path in paths:  # prune only with one source: pruning would drop the others
             report = assistant.ingest(path, prune=len(paths) == 1)
             print(f"[{variant}] {path}: {report.summary()}", file=sys.stderr)
@@ -113,9 +163,14 @@ def run_eval(args, settings: Settings, embedder=None, chat_model=None) -> int:
     assistants = build_assistants(eval_set, settings, cache, cached, chat_model)
     cached.save()
     judge = make_judge(args.judge or settings.eval_judge, settings, cached, chat_model)
-    config = {"judge": judge.name, "embedder": cached.name, "answerer": settings.answerer,
-              "top_k": settings.top_k if args.top_k is None else args.top_k,
-              "date": dt.date.today().isoformat(), "notes": eval_set.notes}
+    config = {
+        "judge": judge.name,
+        "embedder": cached.name,
+        "answerer": settings.answerer,
+        "top_k": settings.top_k if args.top_k is None else args.top_k,
+        "date": dt.date.today().isoformat(),
+        "notes": eval_set.notes,
+    }
     run = run_items(assistants, eval_set, judge, args.top_k, config)
     return finish(run, eval_set, args)
 
@@ -139,10 +194,11 @@ def finish(run: RunResult, eval_set: EvalSet, args) -> int:
         print(f"baseline updated: {baseline_path}")
     for failure in failures:
         worst = gate.worst_items(run.items, failure.metric)
-        print(f"FAIL {failure.message()}; worst items: {', '.join(worst) or '-'}",
-              file=sys.stderr)
-    print(f"gate {'passed' if not failures else 'FAILED'} for set {eval_set.name} "
-          f"({run.counts['items']} items, {run.counts['errors']} errors)")
+        print(f"FAIL {failure.message()}; worst items: {', '.join(worst) or '-'}", file=sys.stderr)
+    print(
+        f"gate {'passed' if not failures else 'FAILED'} for set {eval_set.name} "
+        f"({run.counts['items']} items, {run.counts['errors']} errors)"
+    )
     return 1 if failures else 0
 
 

@@ -6,6 +6,7 @@ baseline, because a gate that silently skips a metric lets a total breakdown thr
 Every registered metric (``metrics.METRICS``) with a floor or a baseline is gated, except
 those marked ungated (``error``); a floor on a name no metric has is ignored.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,12 +30,15 @@ class Failure:
         shown = "n/a (no item to compute it on)" if self.value is None else f"{self.value:.3f}"
         if self.why == "floor":
             return f"{self.metric} = {shown} is below its floor {self.limit:.3f}"
-        return (f"{self.metric} = {shown} dropped below baseline - tolerance "
-                f"({self.limit:.3f})")
+        return f"{self.metric} = {shown} dropped below baseline - tolerance ({self.limit:.3f})"
 
 
-def check(metrics: dict[str, float | None], floors: dict[str, float],
-          baseline: dict[str, float] | None, tolerance: float) -> list[Failure]:
+def check(
+    metrics: dict[str, float | None],
+    floors: dict[str, float],
+    baseline: dict[str, float] | None,
+    tolerance: float,
+) -> list[Failure]:
     """Every failure of ``metrics`` against floors and the baseline (empty list: pass)."""
     failures = []
     for name in GATED:
@@ -59,12 +63,17 @@ def load_baseline(path: Path | None) -> dict[str, float] | None:
 def save_baseline(path: Path, metrics: dict[str, float | None], config: dict) -> None:
     """Store the gated metrics (rounded, so diffs stay readable) and how they were made."""
     kept = {k: round(v, 4) for k, v in metrics.items() if k in GATED and v is not None}
-    Path(path).write_text(json.dumps({"config": config, "metrics": kept}, indent=2,
-                                     ensure_ascii=False) + "\n", encoding="utf-8")
+    Path(path).write_text(
+        json.dumps({"config": config, "metrics": kept}, indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
 
 
 def worst_items(items, metric: str, n: int = 5) -> list[str]:
     """Ids of up to ``n`` items that scored lowest on ``metric`` (below 1)."""
-    scored = [(r.scores.get(metric), r.item.id) for r in items
-              if r.scores.get(metric) is not None and r.scores[metric] < 1]
+    scored = [
+        (r.scores.get(metric), r.item.id)
+        for r in items
+        if r.scores.get(metric) is not None and r.scores[metric] < 1
+    ]
     return [item_id for _, item_id in sorted(scored)[:n]]

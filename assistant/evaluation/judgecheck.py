@@ -4,6 +4,7 @@
 "unsupported", "kind"}``; kinds name the trap (wrong_number, swapped_name, negation,
 reported_claim, ...). Agreement per kind shows what a judge misses.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,15 @@ def load_pairs(path: Path) -> list[LabelledPair]:
         record = json.loads(line)
         if record.get("label") not in ("supported", "unsupported"):
             raise EvalSetError(f"{path}:{number}: label must be supported or unsupported")
-        pairs.append(LabelledPair(str(record["id"]), record["sentence"], record["passage"],
-                                  record["label"] == "supported", record.get("kind", "")))
+        pairs.append(
+            LabelledPair(
+                str(record["id"]),
+                record["sentence"],
+                record["passage"],
+                record["label"] == "supported",
+                record.get("kind", ""),
+            )
+        )
     return pairs
 
 
@@ -67,8 +75,10 @@ def agreement(judge: Judge, pairs: list[LabelledPair]) -> Agreement:
         result.agreed += ok
         result.total += 1
         if not ok:
-            result.disagreements.append(f"{pair.id} ({pair.kind}): judge said "
-                                        f"{'supported' if verdict.supported else verdict.reason}")
+            result.disagreements.append(
+                f"{pair.id} ({pair.kind}): judge said "
+                f"{'supported' if verdict.supported else verdict.reason}"
+            )
     return result
 
 
@@ -77,8 +87,10 @@ def run_judge_check(path: Path, settings, judge_name: str | None = None) -> int:
     from ..providers import make_embeddings
 
     pairs = load_pairs(path)
-    judges = {"offline (lexical only)": make_judge("offline", settings),
-              "offline (+ embeddings)": make_judge("offline", settings, make_embeddings(settings))}
+    judges = {
+        "offline (lexical only)": make_judge("offline", settings),
+        "offline (+ embeddings)": make_judge("offline", settings, make_embeddings(settings)),
+    }
     if judge_name == "llm":
         judges["llm"] = make_judge("llm", settings)
     for label, judge in judges.items():

@@ -8,23 +8,29 @@ supported lexically or (with an embedder) semantically, by ``citations.support``
 ``prompts/judge_statements.md`` and ``prompts/judge_verdict.md``. What the offline judge
 cannot catch is in docs/evaluation.md.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from ..citations import SEMANTIC_SUPPORT, passage_sentences, support
-from ..text import ATTRIBUTION, content_words, lexical_support, numbers_in
 from ..language import ENGLISH, GERMAN, detect_language
+from ..text import ATTRIBUTION, content_words, lexical_support, numbers_in
 
-NEGATIONS = frozenset("nicht kein keine keinen keinem keiner keines nie niemals weder "
-                      "not no never none nor neither cannot".split())
+NEGATIONS = frozenset(
+    "nicht kein keine keinen keinem keiner keines nie niemals weder "
+    "not no never none nor neither cannot".split()
+)
 _CLAUSE = re.compile(r"[,;:]|\b(?:but|aber|jedoch|während|while|whereas)\b", re.I)
-MONTHS = frozenset("januar februar märz april mai juni juli august september oktober "
-                   "november dezember january february march may june july october "
-                   "december".split())
+MONTHS = frozenset(
+    "januar februar märz april mai juni juli august september oktober "
+    "november dezember january february march may june july october "
+    "december".split()
+)
 _TOKEN = re.compile(r"[\w'’-]+")
 
 
@@ -51,8 +57,14 @@ class Judge(Protocol):
 
 def names_in(text: str) -> set[str]:
     """Capitalised words that are not function words: names (and, in German, nouns)."""
-    return {t for t in _TOKEN.findall(text) if t[:1].isupper() and len(t) > 1
-            and t.lower() not in GERMAN | ENGLISH and not ATTRIBUTION.fullmatch(t)}
+    return {
+        t
+        for t in _TOKEN.findall(text)
+        if t[:1].isupper()
+        and len(t) > 1
+        and t.lower() not in GERMAN | ENGLISH
+        and not ATTRIBUTION.fullmatch(t)
+    }
 
 
 def _occurs(word: str, passage_words: set[str]) -> bool:
@@ -68,8 +80,11 @@ def is_value(statement: str) -> bool:
     from ..evidence.types import typed_spans
 
     text = statement.strip()
-    return any(s.start == 0 and s.end == len(text) for lang in ("de", "en")
-               for s in typed_spans(text, lang))
+    return any(
+        s.start == 0 and s.end == len(text)
+        for lang in ("de", "en")
+        for s in typed_spans(text, lang)
+    )
 
 
 def _excerpt(squashed: str) -> re.Pattern:
@@ -113,8 +128,7 @@ class OfflineJudge:
         reason = self._facts(statement, "\n".join(passages)) or self._wording(statement, passages)
         if reason:
             return Verdict(False, 0.0, reason)
-        found = support(statement, passages, self.embedder, self.lexical, self.semantic,
-                        sentences)
+        found = support(statement, passages, self.embedder, self.lexical, self.semantic, sentences)
         if found.supported:
             return Verdict(True, found.score)
         return Verdict(False, found.score, f"support {found.score:.2f} below the thresholds")
@@ -158,10 +172,10 @@ class LLMJudge:
 
         self.name = name
         parse = StrOutputParser()
-        self._extract = load_prompt("judge_statements", prompts_dir).to_langchain() \
-            | chat_model | parse
-        self._judge = load_prompt("judge_verdict", prompts_dir).to_langchain() \
-            | chat_model | parse
+        self._extract = (
+            load_prompt("judge_statements", prompts_dir).to_langchain() | chat_model | parse
+        )
+        self._judge = load_prompt("judge_verdict", prompts_dir).to_langchain() | chat_model | parse
         self._cache: dict[tuple[str, tuple[str, ...]], Verdict] = {}
 
     def statements(self, question: str, answer: str, sentences: Sequence[str]) -> list[str]:
@@ -185,8 +199,9 @@ def _json_list(reply: str) -> list[str]:
     try:
         items = json.loads(match.group(0)) if match else []
     except json.JSONDecodeError:
-        return [line.lstrip("-*0123456789. ").strip() for line in reply.splitlines()
-                if line.strip()]
+        return [
+            line.lstrip("-*0123456789. ").strip() for line in reply.splitlines() if line.strip()
+        ]
     return [str(x).strip() for x in items if str(x).strip()]
 
 
@@ -199,8 +214,11 @@ def _parse_verdict(reply: str) -> Verdict:
         data = {}
     word = str(data.get("verdict", reply)).strip().lower()
     supported = word.startswith("supported") or word in ("yes", "true", "1")
-    return Verdict(supported, 1.0 if supported else 0.0, "" if supported else
-                   str(data.get("reason", "the judge model found no support")))
+    return Verdict(
+        supported,
+        1.0 if supported else 0.0,
+        "" if supported else str(data.get("reason", "the judge model found no support")),
+    )
 
 
 def make_judge(name: str, settings, embedder=None, chat_model=None) -> Judge:

@@ -12,6 +12,7 @@ its metrics objects): the runner scores under these names, the gate gates them, 
 describes them, ``eval`` sets floors on them. The names are the JSON keys of reports and
 baselines, so a name never changes.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,8 @@ import re
 import string
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
 
 from .sets import REMOVED, TOPIC
 
@@ -42,16 +43,24 @@ class Metric:
 ANSWERABLE, UNANSWERABLE = "answerable items", "unanswerable items"
 ANSWERED_ITEMS = "answered items"
 
-HIT_AT = {k: Metric(f"hit@{k}", "share of answerable questions whose gold article is "
-                    + ("the first retrieved chunk" if k == 1 else
-                       f"among the first {k} retrieved chunks"), ANSWERABLE)
-          for k in (1, 5, 10)}
-MRR = Metric("mrr", "mean of 1/rank of the first gold chunk (0 when not in the first 10)",
-             ANSWERABLE)
-ANSWERED = Metric("answered", "share of answerable questions the assistant answered "
-                  "(did not decline)", ANSWERABLE)
-DECLINED = Metric("declined", "share of unanswerable questions the assistant declined",
-                  UNANSWERABLE)
+HIT_AT = {
+    k: Metric(
+        f"hit@{k}",
+        "share of answerable questions whose gold article is "
+        + ("the first retrieved chunk" if k == 1 else f"among the first {k} retrieved chunks"),
+        ANSWERABLE,
+    )
+    for k in (1, 5, 10)
+}
+MRR = Metric(
+    "mrr", "mean of 1/rank of the first gold chunk (0 when not in the first 10)", ANSWERABLE
+)
+ANSWERED = Metric(
+    "answered", "share of answerable questions the assistant answered (did not decline)", ANSWERABLE
+)
+DECLINED = Metric(
+    "declined", "share of unanswerable questions the assistant declined", UNANSWERABLE
+)
 
 
 def declined_in(variant: str) -> str:
@@ -59,27 +68,59 @@ def declined_in(variant: str) -> str:
     return f"{DECLINED.name}_{variant}"
 
 
-DECLINED_REMOVED = Metric(declined_in(REMOVED), "share of questions declined when their "
-                          "whole article is removed from the corpus",
-                          f"{UNANSWERABLE} ({REMOVED} corpus)")
-DECLINED_TOPIC = Metric(declined_in(TOPIC), "share of questions declined when the paragraph "
-                        "answering them is removed and the rest of its article stays (same topic)",
-                        f"{UNANSWERABLE} ({TOPIC} corpus)")
-CORRECT = Metric("correct", "share of answerable questions whose answer contains a gold "
-                 "answer (normalised)", ANSWERABLE)
-F1 = Metric("f1", "SQuAD token F1 of the answer sentences against the best gold answer",
-            ANSWERABLE)
-CITATION_RECALL = Metric("citation_recall", "ALCE: share of answer sentences supported by "
-                         "the chunks they cite", ANSWERED_ITEMS)
-CITATION_PRECISION = Metric("citation_precision", "ALCE: share of citations that support "
-                            "their sentence (or are needed)", ANSWERED_ITEMS)
-FAITHFULNESS = Metric("faithfulness", "RAGAS: share of answer statements supported by the "
-                      "cited chunks", ANSWERED_ITEMS)
-ERROR = Metric("error", "share of questions that raised an error (recorded as failed items)",
-               "every item", gated=False)
+DECLINED_REMOVED = Metric(
+    declined_in(REMOVED),
+    "share of questions declined when their whole article is removed from the corpus",
+    f"{UNANSWERABLE} ({REMOVED} corpus)",
+)
+DECLINED_TOPIC = Metric(
+    declined_in(TOPIC),
+    "share of questions declined when the paragraph "
+    "answering them is removed and the rest of its article stays (same topic)",
+    f"{UNANSWERABLE} ({TOPIC} corpus)",
+)
+CORRECT = Metric(
+    "correct",
+    "share of answerable questions whose answer contains a gold answer (normalised)",
+    ANSWERABLE,
+)
+F1 = Metric("f1", "SQuAD token F1 of the answer sentences against the best gold answer", ANSWERABLE)
+CITATION_RECALL = Metric(
+    "citation_recall",
+    "ALCE: share of answer sentences supported by the chunks they cite",
+    ANSWERED_ITEMS,
+)
+CITATION_PRECISION = Metric(
+    "citation_precision",
+    "ALCE: share of citations that support their sentence (or are needed)",
+    ANSWERED_ITEMS,
+)
+FAITHFULNESS = Metric(
+    "faithfulness",
+    "RAGAS: share of answer statements supported by the cited chunks",
+    ANSWERED_ITEMS,
+)
+ERROR = Metric(
+    "error",
+    "share of questions that raised an error (recorded as failed items)",
+    "every item",
+    gated=False,
+)
 
-METRICS = (*HIT_AT.values(), MRR, ANSWERED, DECLINED, DECLINED_REMOVED, DECLINED_TOPIC,
-           CORRECT, F1, CITATION_RECALL, CITATION_PRECISION, FAITHFULNESS, ERROR)
+METRICS = (
+    *HIT_AT.values(),
+    MRR,
+    ANSWERED,
+    DECLINED,
+    DECLINED_REMOVED,
+    DECLINED_TOPIC,
+    CORRECT,
+    F1,
+    CITATION_RECALL,
+    CITATION_PRECISION,
+    FAITHFULNESS,
+    ERROR,
+)
 BY_NAME = {metric.name: metric for metric in METRICS}
 GATED = tuple(metric.name for metric in METRICS if metric.gated)
 
@@ -139,8 +180,9 @@ def reciprocal_rank(rank: int | None) -> float:
     return 1.0 / rank if rank else 0.0
 
 
-def citation_recall(sentences: Sequence[tuple[str, Sequence[str]]], supports: SupportFn
-                    ) -> float | None:
+def citation_recall(
+    sentences: Sequence[tuple[str, Sequence[str]]], supports: SupportFn
+) -> float | None:
     """ALCE citation recall: share of sentences whose cited passages (together) support them.
 
     ``sentences`` pairs each answer sentence with the texts it cites; a sentence citing
@@ -151,8 +193,9 @@ def citation_recall(sentences: Sequence[tuple[str, Sequence[str]]], supports: Su
     return sum(bool(cited) and supports(s, cited) for s, cited in sentences) / len(sentences)
 
 
-def citation_precision(sentences: Sequence[tuple[str, Sequence[str]]], supports: SupportFn
-                       ) -> float | None:
+def citation_precision(
+    sentences: Sequence[tuple[str, Sequence[str]]], supports: SupportFn
+) -> float | None:
     """ALCE citation precision: share of citations that are relevant to their sentence.
 
     A citation is irrelevant when its sentence is not supported by all its citations, or
@@ -171,8 +214,9 @@ def citation_precision(sentences: Sequence[tuple[str, Sequence[str]]], supports:
     return relevant / total if total else None
 
 
-def faithfulness(statements: Sequence[str], context: Sequence[str], supports: SupportFn
-                 ) -> float | None:
+def faithfulness(
+    statements: Sequence[str], context: Sequence[str], supports: SupportFn
+) -> float | None:
     """RAGAS faithfulness: supported statements / statements, against the cited context."""
     if not statements:
         return None

@@ -5,14 +5,15 @@ are cached by text, so a second variant or a re-run embeds nothing new) -> ``ask
 item at a time; an item that raises is recorded as a failed item) -> ``score`` (metrics
 with the judge) -> ``aggregate``.
 """
+
 from __future__ import annotations
 
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -136,14 +137,21 @@ def score_item(result: ItemResult, answer: Answer | None, judge: Judge) -> ItemR
     context = list(dict.fromkeys(c.text for c in answer.citations))
     statements = judge.statements(item.question, answer.answer, [s.text for s in answer.sentences])
     verdicts = [judge.verdict(s, context) if context else None for s in statements]
-    result.statements = [{"text": s, "supported": bool(v and v.supported),
-                          "reason": v.reason if v else "no cited context"}
-                         for s, v in zip(statements, verdicts)]
+    result.statements = [
+        {
+            "text": s,
+            "supported": bool(v and v.supported),
+            "reason": v.reason if v else "no cited context",
+        }
+        for s, v in zip(statements, verdicts)
+    ]
     scores[m.FAITHFULNESS.name] = m.faithfulness(statements, context, supports)
     for sentence, (text, cited) in zip(result.sentences, pairs):
         verdict = judge.verdict(text, cited) if cited else None
-        sentence["judge"] = {"supported": bool(verdict and verdict.supported),
-                             "reason": verdict.reason if verdict else "cites nothing"}
+        sentence["judge"] = {
+            "supported": bool(verdict and verdict.supported),
+            "reason": verdict.reason if verdict else "cites nothing",
+        }
     return result
 
 
@@ -156,13 +164,22 @@ def ask_item(assistant, item: EvalItem, top_k: int | None) -> tuple[ItemResult, 
         result.error = f"{type(exc).__name__}: {exc}"
         return result, None
     result.answer, result.answered = answer.answer, answer.answerable
-    result.ranked_articles = list(answer.ranked_articles if top_k is None
-                                  else answer.ranked_articles[:top_k])
-    result.sentences = [{"text": s.text, "citations": list(s.citations),
-                         "checker_supported": s.supported, "reason": s.reason}
-                        for s in answer.sentences]
-    result.citations = [{"n": c.n, "article_id": c.article_id, "title": c.title,
-                         "quote": c.quote} for c in answer.citations]
+    result.ranked_articles = list(
+        answer.ranked_articles if top_k is None else answer.ranked_articles[:top_k]
+    )
+    result.sentences = [
+        {
+            "text": s.text,
+            "citations": list(s.citations),
+            "checker_supported": s.supported,
+            "reason": s.reason,
+        }
+        for s in answer.sentences
+    ]
+    result.citations = [
+        {"n": c.n, "article_id": c.article_id, "title": c.title, "quote": c.quote}
+        for c in answer.citations
+    ]
     result.timings_ms = dict(answer.timings_ms)
     return result, answer
 
@@ -171,13 +188,17 @@ def aggregate(set_name: str, results: list[ItemResult], config: dict) -> RunResu
     """Mean of every metric over the items it applies to; latency p50/p95 per stage."""
     names = list(dict.fromkeys(k for r in results for k in r.scores))
     metrics = {n: m.mean(r.scores.get(n) for r in results) for n in names}
-    latency = {stage: {"p50": m.percentile(v, 50), "p95": m.percentile(v, 95)}
-               for stage in STAGES
-               if (v := [r.timings_ms[stage] for r in results if stage in r.timings_ms])}
-    counts = {"items": len(results),
-              "answerable": sum(r.item.answerable for r in results),
-              "unanswerable": sum(not r.item.answerable for r in results),
-              "errors": sum(bool(r.error) for r in results)}
+    latency = {
+        stage: {"p50": m.percentile(v, 50), "p95": m.percentile(v, 95)}
+        for stage in STAGES
+        if (v := [r.timings_ms[stage] for r in results if stage in r.timings_ms])
+    }
+    counts = {
+        "items": len(results),
+        "answerable": sum(r.item.answerable for r in results),
+        "unanswerable": sum(not r.item.answerable for r in results),
+        "errors": sum(bool(r.error) for r in results),
+    }
     return RunResult(set_name, results, metrics, latency, counts, config)
 
 
@@ -185,12 +206,18 @@ def progress_bar(total: int, desc: str):
     """A tqdm bar on stderr; in a log file (not a terminal) it updates every 30 s."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="q", file=sys.stderr,
-                mininterval=0.5 if sys.stderr.isatty() else 30)
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit="q",
+        file=sys.stderr,
+        mininterval=0.5 if sys.stderr.isatty() else 30,
+    )
 
 
-def run_items(assistants: dict, eval_set: EvalSet, judge: Judge, top_k: int | None,
-              config: dict) -> RunResult:
+def run_items(
+    assistants: dict, eval_set: EvalSet, judge: Judge, top_k: int | None, config: dict
+) -> RunResult:
     """Ask and score every item against its variant's assistant."""
     started = time.perf_counter()
     results = []

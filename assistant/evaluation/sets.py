@@ -4,6 +4,7 @@ A set is a list of ``EvalItem`` plus, per *variant*, the corpus the questions ru
 Most items use the ``full`` corpus; XQuAD's decline test asks questions again against a
 ``removed`` corpus that lacks their whole Wikipedia article, so the right answer is a decline.
 """
+
 from __future__ import annotations
 
 import csv
@@ -58,13 +59,18 @@ def item_from_record(record: dict, where: str) -> EvalItem:
     if record["answerable"] and not record.get("answers"):
         raise EvalSetError(f"{where}: an answerable item needs at least one gold answer")
     history = tuple((str(q), str(a)) for q, a in record.get("history", ()))
-    return EvalItem(id=str(record["id"]), question=str(record["question"]),
-                    language=str(record["language"]), answerable=bool(record["answerable"]),
-                    answers=tuple(map(str, record.get("answers", ()))),
-                    gold_articles=tuple(map(str, record.get("gold_articles", ()))),
-                    gold_quotes=tuple(map(str, record.get("gold_quotes", ()))),
-                    history=history, kind=str(record.get("kind", "")),
-                    variant=str(record.get("variant", FULL)))
+    return EvalItem(
+        id=str(record["id"]),
+        question=str(record["question"]),
+        language=str(record["language"]),
+        answerable=bool(record["answerable"]),
+        answers=tuple(map(str, record.get("answers", ()))),
+        gold_articles=tuple(map(str, record.get("gold_articles", ()))),
+        gold_quotes=tuple(map(str, record.get("gold_quotes", ()))),
+        history=history,
+        kind=str(record.get("kind", "")),
+        variant=str(record.get("variant", FULL)),
+    )
 
 
 def load_jsonl_items(path: Path) -> list[EvalItem]:
@@ -85,8 +91,9 @@ def load_jsonl_items(path: Path) -> list[EvalItem]:
     return items
 
 
-def load_set_dir(folder: Path, root: Path, cache: Path | None = None,
-                 data_dir: Path | None = None) -> EvalSet:
+def load_set_dir(
+    folder: Path, root: Path, cache: Path | None = None, data_dir: Path | None = None
+) -> EvalSet:
     """A set folder: ``items.jsonl`` plus ``set.json`` naming its corpus, floors, tolerance.
 
     Corpus paths in ``set.json`` are relative to the project ``root``; ``shared_corpus``
@@ -97,18 +104,28 @@ def load_set_dir(folder: Path, root: Path, cache: Path | None = None,
     if not manifest_path.is_file():
         raise EvalSetError(f"expected {manifest_path} naming the set's corpus, found none")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    corpora = {variant: [root / p for p in paths]
-               for variant, paths in manifest.get("corpora", {FULL: ["corpus"]}).items()}
+    corpora = {
+        variant: [root / p for p in paths]
+        for variant, paths in manifest.get("corpora", {FULL: ["corpus"]}).items()
+    }
     if manifest.get("shared_corpus"):
         if cache is None or data_dir is None:
-            raise EvalSetError(f"set {folder.name} reads shared data: expected a cache folder "
-                               f"and the data folder, got {cache} and {data_dir}")
+            raise EvalSetError(
+                f"set {folder.name} reads shared data: expected a cache folder "
+                f"and the data folder, got {cache} and {data_dir}"
+            )
         corpora.setdefault(FULL, []).append(
-            shared_corpus(manifest["shared_corpus"], data_dir, cache / "corpus-shared"))
-    return EvalSet(name=folder.name, items=load_jsonl_items(folder / "items.jsonl"),
-                   corpora=corpora, floors=dict(manifest.get("floors", {})),
-                   tolerance=float(manifest.get("tolerance", 0.05)),
-                   baseline=folder / "baseline.json", notes=manifest.get("notes", ""))
+            shared_corpus(manifest["shared_corpus"], data_dir, cache / "corpus-shared")
+        )
+    return EvalSet(
+        name=folder.name,
+        items=load_jsonl_items(folder / "items.jsonl"),
+        corpora=corpora,
+        floors=dict(manifest.get("floors", {})),
+        tolerance=float(manifest.get("tolerance", 0.05)),
+        baseline=folder / "baseline.json",
+        notes=manifest.get("notes", ""),
+    )
 
 
 # --- XQuAD --------------------------------------------------------------------------------
@@ -127,25 +144,49 @@ def read_xquad(path: Path) -> list[dict]:
 
 def xquad_contexts(data: list[dict], language: str) -> list[dict]:
     """Each context as an article record for the JSONL loader."""
-    return [{"id": xquad_article_id(a["title"], n), "title": f"{a['title']} ({n})",
-             "text": p["context"], "language": language, "source": "XQuAD"}
-            for a in data for n, p in enumerate(a["paragraphs"])]
+    return [
+        {
+            "id": xquad_article_id(a["title"], n),
+            "title": f"{a['title']} ({n})",
+            "text": p["context"],
+            "language": language,
+            "source": "XQuAD",
+        }
+        for a in data
+        for n, p in enumerate(a["paragraphs"])
+    ]
 
 
-def xquad_items(questions: list[dict], language: str, contexts: list[dict] | None = None
-                ) -> list[EvalItem]:
+def xquad_items(
+    questions: list[dict], language: str, contexts: list[dict] | None = None
+) -> list[EvalItem]:
     """One answerable item per question; the gold article is its context.
 
     With ``contexts`` in another language (cross-lingual), the gold answers of the same
     question id in that language come first: the answer quotes the contexts' language.
     """
-    spans = {qa["id"]: [x["text"] for x in qa["answers"]]
-             for a in contexts or [] for p in a["paragraphs"] for qa in p["qas"]}
-    return [EvalItem(id=qa["id"], question=qa["question"], language=language, answerable=True,
-                     answers=tuple(dict.fromkeys(spans.get(qa["id"], []) +
-                                                 [x["text"] for x in qa["answers"]])),
-                     gold_articles=(xquad_article_id(a["title"], n),), kind=a["title"])
-            for a in questions for n, p in enumerate(a["paragraphs"]) for qa in p["qas"]]
+    spans = {
+        qa["id"]: [x["text"] for x in qa["answers"]]
+        for a in contexts or []
+        for p in a["paragraphs"]
+        for qa in p["qas"]
+    }
+    return [
+        EvalItem(
+            id=qa["id"],
+            question=qa["question"],
+            language=language,
+            answerable=True,
+            answers=tuple(
+                dict.fromkeys(spans.get(qa["id"], []) + [x["text"] for x in qa["answers"]])
+            ),
+            gold_articles=(xquad_article_id(a["title"], n),),
+            kind=a["title"],
+        )
+        for a in questions
+        for n, p in enumerate(a["paragraphs"])
+        for qa in p["qas"]
+    ]
 
 
 def held_out_titles(data: list[dict], every: int = 4) -> set[str]:
@@ -159,22 +200,34 @@ def topic_paragraphs(data: list[dict], held: set[str], every: int = 3) -> set[st
     The same-topic decline test removes only these paragraphs: the rest of each Wikipedia
     article stays indexed, so the question's topic is there but its answer is not.
     """
-    return {xquad_article_id(a["title"], n) for a in data if a["title"] not in held
-            for n in range(len(a["paragraphs"])) if n % every == 1}
+    return {
+        xquad_article_id(a["title"], n)
+        for a in data
+        if a["title"] not in held
+        for n in range(len(a["paragraphs"]))
+        if n % every == 1
+    }
 
 
 def news_distractors(csv_path: Path, limit: int | None = None) -> list[dict]:
     """10kGNAD articles (``category;text``) as article records ``gnad-<n>``."""
     csv.field_size_limit(sys.maxsize)
-    records = []
+    records: list[dict] = []
     with open(csv_path, encoding="utf-8", newline="") as handle:
         for n, row in enumerate(csv.reader(handle, delimiter=";", quotechar="'")):
             if limit is not None and len(records) >= limit:
                 break
             if len(row) >= 2 and row[1].strip():
                 title = row[1].strip().split(". ", 1)[0][:90]  # the teaser's first words
-                records.append({"id": f"gnad-{n}", "title": title, "text": row[1],
-                                "language": "de", "source": f"10kGNAD/{row[0]}"})
+                records.append(
+                    {
+                        "id": f"gnad-{n}",
+                        "title": title,
+                        "text": row[1],
+                        "language": "de",
+                        "source": f"10kGNAD/{row[0]}",
+                    }
+                )
     return records
 
 
@@ -184,10 +237,19 @@ def english_news(csv_path: Path, limit: int | None = None) -> list[dict]:
     with open(csv_path, encoding="utf-8", newline="") as handle:
         rows = [r for _, r in zip(range(limit) if limit else iter(int, 1), csv.DictReader(handle))]
     link = "article_source_link"
-    return [{"id": f"en-{r['article_id']}", "title": r["title"], "text": r["text"],
-             "published": r["publish_date"], "url": r[link], "language": "en",
-             "source": r[link].split("/")[2] if "//" in r[link] else ""}
-            for r in rows if r["text"].strip()]
+    return [
+        {
+            "id": f"en-{r['article_id']}",
+            "title": r["title"],
+            "text": r["text"],
+            "published": r["publish_date"],
+            "url": r[link],
+            "language": "en",
+            "source": r[link].split("/")[2] if "//" in r[link] else "",
+        }
+        for r in rows
+        if r["text"].strip()
+    ]
 
 
 SHARED_READERS = {"10kgnad-test.csv": news_distractors, "news-en.csv": english_news}
@@ -197,7 +259,9 @@ def shared_corpus(spec: dict[str, int | None], data_dir: Path, folder: Path) -> 
     """Write the first N articles of each shared news file named in ``spec`` under ``folder``."""
     for name, limit in spec.items():
         if name not in SHARED_READERS:
-            raise EvalSetError(f"expected shared corpus files {sorted(SHARED_READERS)}, got {name!r}")
+            raise EvalSetError(
+                f"expected shared corpus files {sorted(SHARED_READERS)}, got {name!r}"
+            )
         path = data_dir / name
         if not path.is_file():
             raise EvalSetError(f"the set's corpus needs {path} (shared data)")
@@ -255,12 +319,28 @@ def build_xquad_set(name: str, spec: XquadSpec, cache: Path) -> EvalSet:
         if news:
             write_jsonl(topic / "news.jsonl", news)
         corpora[TOPIC] = [topic]
-        items += [replace(i, id=f"{i.id}#removed", answerable=False, answers=(),
-                          gold_articles=(), variant=REMOVED)
-                  for i in items if i.kind in held] + \
-                 [replace(i, id=f"{i.id}#topic", answerable=False, answers=(), gold_articles=(),
-                          variant=TOPIC)
-                  for i in items if i.gold_articles[0] in dropped]
-    return EvalSet(name=name, items=items, corpora=corpora,
-                   notes=f"XQuAD dev: {spec.questions.name} questions against "
-                         f"{spec.contexts.name} contexts + {len(news)} news distractors")
+        items += [
+            replace(
+                i,
+                id=f"{i.id}#removed",
+                answerable=False,
+                answers=(),
+                gold_articles=(),
+                variant=REMOVED,
+            )
+            for i in items
+            if i.kind in held
+        ] + [
+            replace(
+                i, id=f"{i.id}#topic", answerable=False, answers=(), gold_articles=(), variant=TOPIC
+            )
+            for i in items
+            if i.gold_articles[0] in dropped
+        ]
+    return EvalSet(
+        name=name,
+        items=items,
+        corpora=corpora,
+        notes=f"XQuAD dev: {spec.questions.name} questions against "
+        f"{spec.contexts.name} contexts + {len(news)} news distractors",
+    )

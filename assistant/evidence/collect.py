@@ -5,6 +5,7 @@
 retriever once per item and pickles the items with their retrievals under ``.index/fit``.
 Fitting then needs no embedder and no index, so trying features takes seconds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,9 @@ def group_of(set_name: str, item: EvalItem) -> str:
 
 def retrievers_for(set_name: str, settings: Settings) -> tuple[list[EvalItem], dict, str]:
     """The set's items and one Retriever per corpus variant (indexes built when needed)."""
-    args = argparse.Namespace(set_name=set_name, distractors=None, no_removed=False,
-                              limit=None, index=None)
+    args = argparse.Namespace(
+        set_name=set_name, distractors=None, no_removed=False, limit=None, index=None
+    )
     cache = cache_dir(args)
     eval_set = resolve_set(args, settings, cache)
     embedder = CachedEmbedder(make_embeddings(settings), cache / "vectors.npz")
@@ -55,8 +57,9 @@ def retrievers_for(set_name: str, settings: Settings) -> tuple[list[EvalItem], d
     for variant, paths in eval_set.corpora.items():
         variant_settings = settings.model_copy(update={"index_dir": cache / f"index-{variant}"})
         index, keywords = open_stores(variant_settings, embedder)
-        ingestor = Ingestor(index, keywords, embedder,
-                            Chunker(settings.chunk_tokens, settings.chunk_overlap))
+        ingestor = Ingestor(
+            index, keywords, embedder, Chunker(settings.chunk_tokens, settings.chunk_overlap)
+        )
         for path in paths:
             report = ingestor.run(path, prune=len(paths) == 1)
             print(f"[{set_name}/{variant}] {path}: {report.summary()}", file=sys.stderr)

@@ -1,4 +1,5 @@
 """Fit the three answer models on examples, and score them on held-out article groups."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -12,7 +13,9 @@ from .features import ANSWER_FEATURES, CHUNK_FEATURES, SENTENCE_FEATURES, Questi
 from .model import AnswerModel, LinearModel
 from .rank import EvidenceRanker, answer_row, chunk_rows, sentence_rows, softmax, top_chunks
 
-SECOND_MARGIN = 0.6  # a second sentence within 0.6 probability of the best is quoted too (CV: 0.2 -> 0.7 took German containment .775 -> .835 and quoted sentences 1.15 -> 1.46)
+# a second sentence within 0.6 probability of the best is quoted too (CV: 0.2 -> 0.7 took
+# German containment .775 -> .835 and the sentences quoted per answer 1.15 -> 1.46)
+SECOND_MARGIN = 0.6
 
 
 @dataclass
@@ -38,8 +41,9 @@ def prepare(examples: list[Example]) -> list[Prepared]:
     return out
 
 
-def logistic(rows: list[list[float]], labels: list[int], features: tuple[str, ...],
-             c: float = 1.0) -> LinearModel:
+def logistic(
+    rows: list[list[float]], labels: list[int], features: tuple[str, ...], c: float = 1.0
+) -> LinearModel:
     """A standardised L2 logistic regression as a LinearModel."""
     from sklearn.linear_model import LogisticRegression
 
@@ -47,12 +51,17 @@ def logistic(rows: list[list[float]], labels: list[int], features: tuple[str, ..
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-9] = 1.0
     fitted = LogisticRegression(C=c, max_iter=5000).fit((x - mean) / scale, labels)
-    return LinearModel(features, mean, scale, fitted.coef_[0].astype(np.float64),
-                       float(fitted.intercept_[0]))
+    return LinearModel(
+        features, mean, scale, fitted.coef_[0].astype(np.float64), float(fitted.intercept_[0])
+    )
 
 
-def conditional_logit(groups: list[list[list[float]]], labels: list[list[int]],
-                      features: tuple[str, ...], l2: float = 1.0) -> LinearModel:
+def conditional_logit(
+    groups: list[list[list[float]]],
+    labels: list[list[int]],
+    features: tuple[str, ...],
+    l2: float = 1.0,
+) -> LinearModel:
     """A linear score fitted so that, within each group, a positive gets the most softmax
     probability (McFadden's conditional logit: a listwise ranker). Groups without both a
     positive and a negative carry no information and are left out."""
@@ -62,8 +71,11 @@ def conditional_logit(groups: list[list[list[float]]], labels: list[list[int]],
     x = np.asarray([r for g in groups for r in g], dtype=np.float64)
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-9] = 1.0
-    data = [((np.asarray(g, dtype=np.float64) - mean) / scale, np.asarray(y, dtype=bool))
-            for g, y in zip(groups, labels) if 0 < sum(y) < len(y)]
+    data = [
+        ((np.asarray(g, dtype=np.float64) - mean) / scale, np.asarray(y, dtype=bool))
+        for g, y in zip(groups, labels)
+        if 0 < sum(y) < len(y)
+    ]
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         total, grad = 0.5 * l2 * w @ w, l2 * w
@@ -90,13 +102,18 @@ def _ranked(p: Prepared, chunk: LinearModel, top_k: int):
 def fit_models(prepared: list[Prepared], top_k: int, embedder: str, version: str) -> AnswerModel:
     """Chunk, then sentence, then answer model, each on the previous ones' outputs."""
     answerable = [p for p in prepared if p.example.item.answerable and p.rows]
-    chunk = conditional_logit([p.rows for p in answerable], [p.labels for p in answerable],
-                              CHUNK_FEATURES)
+    chunk = conditional_logit(
+        [p.rows for p in answerable], [p.labels for p in answerable], CHUNK_FEATURES
+    )
     ranked = {id(p): _ranked(p, chunk, top_k) for p in prepared if p.rows}
     sentence = conditional_logit(
         [[s.features for s in ranked[id(p)][2]] for p in answerable],
-        [[int(contains_answer(s.view.text, p.example.item.answers)) for s in ranked[id(p)][2]]
-         for p in answerable], SENTENCE_FEATURES)
+        [
+            [int(contains_answer(s.view.text, p.example.item.answers)) for s in ranked[id(p)][2]]
+            for p in answerable
+        ],
+        SENTENCE_FEATURES,
+    )
     a_rows, a_labels, languages = [], [], []
     for p in prepared:
         if p.rows and ranked[id(p)][2]:
@@ -104,16 +121,28 @@ def fit_models(prepared: list[Prepared], top_k: int, embedder: str, version: str
             s_probability = softmax(sentence.logits([s.features for s in sentences]))
             best = int(np.argmax(s_probability))
             top = order[0]
-            a_rows.append(answer_row(p.question, p.example.retrieval.candidates[top],
-                                     retrieved[0].score, p.terms[top], sentences[best].view,
-                                     float(s_probability[best]), [s.view for s in sentences]))
+            a_rows.append(
+                answer_row(
+                    p.question,
+                    p.example.retrieval.candidates[top],
+                    retrieved[0].score,
+                    p.terms[top],
+                    sentences[best].view,
+                    float(s_probability[best]),
+                    [s.view for s in sentences],
+                )
+            )
             a_labels.append(int(p.example.item.answerable))
             languages.append(p.question.language)
     answer = logistic(a_rows, a_labels, ANSWER_FEATURES)
     probability = 1 / (1 + np.exp(-answer.logits(a_rows)))
-    thresholds = {lang: balanced_threshold(probability[np.array(languages) == lang],
-                                           np.array(a_labels)[np.array(languages) == lang])
-                  for lang in sorted(set(languages))}
+    thresholds = {
+        lang: balanced_threshold(
+            probability[np.array(languages) == lang],
+            np.array(a_labels)[np.array(languages) == lang],
+        )
+        for lang in sorted(set(languages))
+    }
     return AnswerModel(version, embedder, chunk, sentence, answer, thresholds, SECOND_MARGIN, {})
 
 
@@ -151,36 +180,45 @@ def cross_validate(examples: list[Example], folds: int, top_k: int, max_sentence
     return {key: {**summarise(rows), "curve": curve(rows)} for key, rows in results.items()}
 
 
-def score(ranker: EvidenceRanker, e: Example, top_k: int, max_sentences: int,
-          model: AnswerModel) -> dict:
+def score(
+    ranker: EvidenceRanker, e: Example, top_k: int, max_sentences: int, model: AnswerModel
+) -> dict:
     """The eval metrics of one held-out example."""
     evidence = ranker.rank(e.item.question, e.retrieval, top_k)
     if not e.item.answerable:
-        return {f"declined_{e.item.variant}": float(not evidence.answerable),
-                "declined": float(not evidence.answerable), "_confidence": evidence.confidence}
+        return {
+            f"declined_{e.item.variant}": float(not evidence.answerable),
+            "declined": float(not evidence.answerable),
+            "_confidence": evidence.confidence,
+        }
     picked = pick(evidence.sentences, max_sentences, model.second_margin)
     text = " ".join([lead(picked[0])] + [s.text for s in picked]) if picked else ""
     first = evidence.ranked_articles[:1]
-    return {"hit@1": float(bool(first) and first[0] in e.item.gold_articles),
-            "hit@5": float(bool(set(evidence.ranked_articles[:5]) & set(e.item.gold_articles))),
-            "answered": float(evidence.answerable), "_confidence": evidence.confidence,
-            "top_sentence": contains_answer(evidence.sentences[0].text, e.item.answers)
-            if evidence.sentences else 0.0,
-            "quoted": float(len(picked)),
-            "picked": contains_answer(text, e.item.answers),
-            "correct": float(evidence.answerable) * contains_answer(text, e.item.answers)}
+    return {
+        "hit@1": float(bool(first) and first[0] in e.item.gold_articles),
+        "hit@5": float(bool(set(evidence.ranked_articles[:5]) & set(e.item.gold_articles))),
+        "answered": float(evidence.answerable),
+        "_confidence": evidence.confidence,
+        "top_sentence": contains_answer(evidence.sentences[0].text, e.item.answers)
+        if evidence.sentences
+        else 0.0,
+        "quoted": float(len(picked)),
+        "picked": contains_answer(text, e.item.answers),
+        "correct": float(evidence.answerable) * contains_answer(text, e.item.answers),
+    }
 
 
 def curve(rows: list[dict], cuts=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8)) -> dict:
     """Answered and declined rates if the answer threshold were each of ``cuts``."""
     out = {}
     for cut in cuts:
-        point = {"answered": [], "declined": []}
+        point: dict[str, list[float]] = {"answered": [], "declined": []}
         for r in rows:
             key = "answered" if "answered" in r else "declined"
             point[key].append(float((r["_confidence"] >= cut) == (key == "answered")))
-        out[f"{cut:.1f}"] = {k: round(float(np.mean(v)), 3) if v else None
-                             for k, v in point.items()}
+        out[f"{cut:.1f}"] = {
+            k: round(float(np.mean(v)), 3) if v else None for k, v in point.items()
+        }
     return out
 
 

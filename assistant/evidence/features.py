@@ -13,6 +13,7 @@ Three levels, each a fixed, named list of numbers:
   cosines, and the *focus*: the heaviest question stem that the best passage lacks
   ("gefallen", "bezahlt" when only "Truppen" and "Russland" are found).
 """
+
 from __future__ import annotations
 
 import math
@@ -22,21 +23,68 @@ from functools import cached_property
 from ..records import Candidate, Chunk, Retrieval
 from ..terms import bigrams, matches, term_set, term_weights
 from ..text import numbers_in
-from .types import (DATE, KINDS, MONEY, NAME, NUMBER, PERSON, PLACE, TypedSpan, question_type,
-                    typed_spans)
+from .types import (
+    DATE,
+    KINDS,
+    MONEY,
+    NAME,
+    NUMBER,
+    PERSON,
+    PLACE,
+    TypedSpan,
+    question_type,
+    typed_spans,
+)
 
-CHUNK_FEATURES = ("similarity", "best_sentence", "similarity_gap", "best_sentence_gap",
-                  "coverage_same", "coverage_cross", "keyword", "cross_language")
-SENTENCE_FEATURES = ("similarity", "similarity_gap", "chunk_score", "chunk_rank",
-                     "coverage_same", "window_same", "next_same", "phrases_same",
-                     "coverage_cross", "novelty", "asks_type", "has_type", "type_missing",
-                     "focus_gain", "length")
-ANSWER_FEATURES = ("chunk_score", "sentence_score", "best_similarity", "chunk_similarity",
-                   "coverage_same", "focus_missing", "absent", "type_missing",
-                   "focus_gain", "cross_language", "runner_up_gap")
+CHUNK_FEATURES = (
+    "similarity",
+    "best_sentence",
+    "similarity_gap",
+    "best_sentence_gap",
+    "coverage_same",
+    "coverage_cross",
+    "keyword",
+    "cross_language",
+)
+SENTENCE_FEATURES = (
+    "similarity",
+    "similarity_gap",
+    "chunk_score",
+    "chunk_rank",
+    "coverage_same",
+    "window_same",
+    "next_same",
+    "phrases_same",
+    "coverage_cross",
+    "novelty",
+    "asks_type",
+    "has_type",
+    "type_missing",
+    "focus_gain",
+    "length",
+)
+ANSWER_FEATURES = (
+    "chunk_score",
+    "sentence_score",
+    "best_similarity",
+    "chunk_similarity",
+    "coverage_same",
+    "focus_missing",
+    "absent",
+    "type_missing",
+    "focus_gain",
+    "cross_language",
+    "runner_up_gap",
+)
 # which span kinds answer which question kind
-ACCEPTS = {NUMBER: (NUMBER, MONEY), DATE: (DATE,), PERSON: (PERSON, NAME),
-           PLACE: (PLACE, NAME), NAME: (NAME, PERSON, PLACE), MONEY: (MONEY,)}
+ACCEPTS = {
+    NUMBER: (NUMBER, MONEY),
+    DATE: (DATE,),
+    PERSON: (PERSON, NAME),
+    PLACE: (PLACE, NAME),
+    NAME: (NAME, PERSON, PLACE),
+    MONEY: (MONEY,),
+}
 
 
 @dataclass(frozen=True)
@@ -49,9 +97,13 @@ class Question:
     idf: dict[str, float]  # stem -> how much it tells (terms.term_weights)
 
     @classmethod
-    def from_retrieval(cls, question: str, retrieval: Retrieval) -> "Question":
-        return cls(question, retrieval.language, question_type(question),
-                   term_weights(question, retrieval.language))
+    def from_retrieval(cls, question: str, retrieval: Retrieval) -> Question:
+        return cls(
+            question,
+            retrieval.language,
+            question_type(question),
+            term_weights(question, retrieval.language),
+        )
 
     @cached_property
     def phrases(self) -> frozenset[tuple[str, str]]:
@@ -69,7 +121,11 @@ class Question:
         """The question names this value already ("Putins" when it asks about Putin)."""
         if span.kind in (NUMBER, DATE, MONEY):
             values = numbers_in(span.text)
-            return bool(values) and values <= numbers_in(self.text) or span.text.lower() in self.text.lower()
+            return (
+                bool(values)
+                and values <= numbers_in(self.text)
+                or span.text.lower() in self.text.lower()
+            )
         return bool(term_set(span.text, self.language) & self.stems)
 
     def coverage(self, others: frozenset[str]) -> float:
@@ -104,7 +160,7 @@ class SentenceView:
     @property
     def text(self) -> str:
         span = self.chunk.sentences[self.index]
-        return self.chunk.text[span.start:span.end]
+        return self.chunk.text[span.start : span.end]
 
     @cached_property
     def terms(self) -> frozenset[str]:
@@ -115,14 +171,14 @@ class SentenceView:
         if self.index == 0:
             return self.terms
         span = self.chunk.sentences[self.index - 1]
-        return self.terms | term_set(self.chunk.text[span.start:span.end], self.chunk.language)
+        return self.terms | term_set(self.chunk.text[span.start : span.end], self.chunk.language)
 
     @cached_property
     def next_terms(self) -> frozenset[str]:
         if self.index + 1 >= len(self.chunk.sentences):
             return self.terms
         span = self.chunk.sentences[self.index + 1]
-        return self.terms | term_set(self.chunk.text[span.start:span.end], self.chunk.language)
+        return self.terms | term_set(self.chunk.text[span.start : span.end], self.chunk.language)
 
     @cached_property
     def spans(self) -> tuple[TypedSpan, ...]:
@@ -138,44 +194,89 @@ def chunk_terms(chunk: Chunk) -> frozenset[str]:
     return term_set(chunk.text, chunk.language)
 
 
-def chunk_features(question: Question, candidate: Candidate, best_similarity: float,
-                   best_sentence: float, terms: frozenset[str]) -> list[float]:
+def chunk_features(
+    question: Question,
+    candidate: Candidate,
+    best_similarity: float,
+    best_sentence: float,
+    terms: frozenset[str],
+) -> list[float]:
     """CHUNK_FEATURES of one candidate; ``best_*`` are the maxima over all candidates."""
     same = candidate.chunk.language == question.language
     top = max(candidate.sentence_similarities, default=candidate.similarity)
     coverage = question.coverage(terms)
-    return [candidate.similarity, top, candidate.similarity - best_similarity, top - best_sentence,
-            coverage if same else 0.0, 0.0 if same else coverage,
-            1.0 / candidate.keyword_rank if candidate.keyword_rank else 0.0, float(not same)]
+    return [
+        candidate.similarity,
+        top,
+        candidate.similarity - best_similarity,
+        top - best_sentence,
+        coverage if same else 0.0,
+        0.0 if same else coverage,
+        1.0 / candidate.keyword_rank if candidate.keyword_rank else 0.0,
+        float(not same),
+    ]
 
 
-def sentence_features(question: Question, view: SentenceView, best_similarity: float,
-                      chunk_score: float, chunk_rank: int) -> list[float]:
+def sentence_features(
+    question: Question,
+    view: SentenceView,
+    best_similarity: float,
+    chunk_score: float,
+    chunk_rank: int,
+) -> list[float]:
     """SENTENCE_FEATURES of one sentence among the ranked chunks."""
     same = view.chunk.language == question.language
     asks = question.kind in KINDS
     has = bool(view.answer_spans(question)) if asks else False
     coverage = question.coverage(view.terms)
     phrases = question.phrases
-    shared = len(phrases & bigrams(view.text, view.chunk.language)) / len(phrases) if phrases else 0.0
+    shared = (
+        len(phrases & bigrams(view.text, view.chunk.language)) / len(phrases) if phrases else 0.0
+    )
     novelty = len(view.terms - question.stems) / max(1, len(view.terms))
-    return [view.similarity, view.similarity - best_similarity, chunk_score, 1.0 / chunk_rank,
-            coverage if same else 0.0, question.coverage(view.window_terms) if same else 0.0,
-            question.coverage(view.next_terms) if same else 0.0, shared if same else 0.0,
-            0.0 if same else coverage, novelty if same else 0.0, float(asks), float(has),
-            float(asks and not has), view.focus_gain, math.log1p(len(view.text.split()))]
+    return [
+        view.similarity,
+        view.similarity - best_similarity,
+        chunk_score,
+        1.0 / chunk_rank,
+        coverage if same else 0.0,
+        question.coverage(view.window_terms) if same else 0.0,
+        question.coverage(view.next_terms) if same else 0.0,
+        shared if same else 0.0,
+        0.0 if same else coverage,
+        novelty if same else 0.0,
+        float(asks),
+        float(has),
+        float(asks and not has),
+        view.focus_gain,
+        math.log1p(len(view.text.split())),
+    ]
 
 
-def answer_features(question: Question, chunk_score: float, sentence_score: float,
-                    best: SentenceView, chunk_similarity: float, best_similarity: float,
-                    chunk_terms_: frozenset[str], evidence_terms: frozenset[str],
-                    runner_up_gap: float) -> list[float]:
+def answer_features(
+    question: Question,
+    chunk_score: float,
+    sentence_score: float,
+    best: SentenceView,
+    chunk_similarity: float,
+    best_similarity: float,
+    chunk_terms_: frozenset[str],
+    evidence_terms: frozenset[str],
+    runner_up_gap: float,
+) -> list[float]:
     """ANSWER_FEATURES of the question given its best chunk and best sentence."""
     same = best.chunk.language == question.language
     asks = question.kind in KINDS
-    return [chunk_score, sentence_score, best_similarity, chunk_similarity,
-            question.coverage(best.window_terms) if same else 0.0,
-            question.focus_missing(chunk_terms_) if same else 0.0,
-            question.absent(evidence_terms) if same else 0.0,
-            float(asks and not best.answer_spans(question)), best.focus_gain, float(not same),
-            runner_up_gap]
+    return [
+        chunk_score,
+        sentence_score,
+        best_similarity,
+        chunk_similarity,
+        question.coverage(best.window_terms) if same else 0.0,
+        question.focus_missing(chunk_terms_) if same else 0.0,
+        question.absent(evidence_terms) if same else 0.0,
+        float(asks and not best.answer_spans(question)),
+        best.focus_gain,
+        float(not same),
+        runner_up_gap,
+    ]

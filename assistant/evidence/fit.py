@@ -11,14 +11,13 @@ article: folds are groups of Wikipedia articles (XQuAD) or gold news articles, a
 figure printed and stored under ``fitted.cross_validated`` comes from items whose article
 no fitted model saw. Thresholds are chosen on the training folds only.
 """
+
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import sys
 from pathlib import Path
-
-import numpy as np
 
 from ..config import PROJECT_ROOT, load_settings
 from .collect import Example, collect, load_examples
@@ -58,14 +57,22 @@ def fit_command(examples: list[Example], embedder: str, names: list[str], args, 
     if args.out is None:
         return 0
     model = fit_all(examples, args.top_k, embedder, args.version)
-    fitted = {"sets": names, "items": len(examples), "folds": args.folds, "top_k": args.top_k,
-              "groups": len({e.group for e in examples}), "date": dt.date.today().isoformat(),
-              "cross_validated": figures,
-              "command": "python -m assistant.evidence.fit fit --out " + str(args.out)}
+    fitted = {
+        "sets": names,
+        "items": len(examples),
+        "folds": args.folds,
+        "top_k": args.top_k,
+        "groups": len({e.group for e in examples}),
+        "date": dt.date.today().isoformat(),
+        "cross_validated": figures,
+        "command": "python -m assistant.evidence.fit fit --out " + str(args.out),
+    }
     model = model.__class__(**{**model.__dict__, "fitted": fitted})
     model.save(args.out)
-    print(f"wrote {args.out} (version {model.version}, thresholds {model.thresholds})",
-          file=sys.stderr)
+    print(
+        f"wrote {args.out} (version {model.version}, thresholds {model.thresholds})",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -73,11 +80,18 @@ def format_figures(figures: dict) -> list[str]:
     """One line per set and question language."""
     lines = []
     for key, row in sorted(figures.items()):
-        shown = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
-                          for k, v in row.items() if k != "curve")
+        shown = ", ".join(
+            f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+            for k, v in row.items()
+            if k != "curve"
+        )
         lines.append(f"{key}: {shown}")
-        lines.append("    threshold -> answered / declined: " + "; ".join(
-            f"{cut}: {p['answered']} / {p['declined']}" for cut, p in row["curve"].items()))
+        lines.append(
+            "    threshold -> answered / declined: "
+            + "; ".join(
+                f"{cut}: {p['answered']} / {p['declined']}" for cut, p in row["curve"].items()
+            )
+        )
     return lines
 
 

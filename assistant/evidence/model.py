@@ -7,6 +7,7 @@ inputs) and the features in order; a file that does not match the code or the co
 embedder is refused with the reason, never replaced by a built-in rule. Fitted by
 ``python -m assistant.evidence.fit`` (docs/evaluation.md).
 """
+
 from __future__ import annotations
 
 import json
@@ -40,20 +41,27 @@ class LinearModel:
         return x @ self.weights + self.bias
 
     def to_dict(self) -> dict:
-        return {"features": list(self.features), "mean": self.mean.tolist(),
-                "scale": self.scale.tolist(), "weights": self.weights.tolist(),
-                "bias": self.bias}
+        return {
+            "features": list(self.features),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "weights": self.weights.tolist(),
+            "bias": self.bias,
+        }
 
     @classmethod
-    def from_dict(cls, data: dict, expected: tuple[str, ...], where: str) -> "LinearModel":
+    def from_dict(cls, data: dict, expected: tuple[str, ...], where: str) -> LinearModel:
         features = tuple(data["features"])
         if features != expected:
             raise ConfigError(f"{where}: expected features {list(expected)}, got {list(features)}")
         arrays = [np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "weights")]
         if any(a.shape != (len(expected),) for a in arrays) or not np.all(arrays[1] > 0):
-            raise ConfigError(f"{where}: expected {len(expected)} means, positive scales and "
-                              f"weights, got shapes {[a.shape for a in arrays]}")
-        return cls(features, *arrays, float(data["bias"]))
+            raise ConfigError(
+                f"{where}: expected {len(expected)} means, positive scales and "
+                f"weights, got shapes {[a.shape for a in arrays]}"
+            )
+        mean, scale, weights = arrays
+        return cls(features, mean, scale, weights, float(data["bias"]))
 
 
 @dataclass(frozen=True)
@@ -73,14 +81,22 @@ class AnswerModel:
         return self.thresholds.get(language, self.thresholds["en"])
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT, "version": self.version, "embedder": self.embedder,
-                "chunk": self.chunk.to_dict(), "sentence": self.sentence.to_dict(),
-                "answer": self.answer.to_dict(), "thresholds": self.thresholds,
-                "second_margin": self.second_margin, "fitted": self.fitted}
+        return {
+            "format": FORMAT,
+            "version": self.version,
+            "embedder": self.embedder,
+            "chunk": self.chunk.to_dict(),
+            "sentence": self.sentence.to_dict(),
+            "answer": self.answer.to_dict(),
+            "thresholds": self.thresholds,
+            "second_margin": self.second_margin,
+            "fitted": self.fitted,
+        }
 
     def save(self, path: Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n",
-                              encoding="utf-8")
+        Path(path).write_text(
+            json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
 
 
 def load_answer_model(path: Path, embedder: str) -> AnswerModel:
@@ -89,25 +105,36 @@ def load_answer_model(path: Path, embedder: str) -> AnswerModel:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"expected an answer model (JSON) at {where}, got "
-                          f"{type(exc).__name__}: {exc}") from None
+        raise ConfigError(
+            f"expected an answer model (JSON) at {where}, got {type(exc).__name__}: {exc}"
+        ) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ConfigError(f"{where}: expected format {FORMAT!r}, got "
-                          f"{data.get('format') if isinstance(data, dict) else type(data).__name__!r}")
+        raise ConfigError(
+            f"{where}: expected format {FORMAT!r}, got "
+            f"{data.get('format') if isinstance(data, dict) else type(data).__name__!r}"
+        )
     if data.get("embedder") != embedder:
-        raise ConfigError(f"{where} was fitted for embedder {data.get('embedder')!r}, but the "
-                          f"configured embedder is {embedder!r}: fit one for it with "
-                          f"`python -m assistant.evidence.fit` and set ASSISTANT_ANSWER_MODEL")
+        raise ConfigError(
+            f"{where} was fitted for embedder {data.get('embedder')!r}, but the "
+            f"configured embedder is {embedder!r}: fit one for it with "
+            f"`python -m assistant.evidence.fit` and set ASSISTANT_ANSWER_MODEL"
+        )
     try:
         thresholds = {str(k): float(v) for k, v in data["thresholds"].items()}
         if "en" not in thresholds:
             raise KeyError("thresholds.en")
         return AnswerModel(
-            str(data["version"]), embedder,
+            str(data["version"]),
+            embedder,
             LinearModel.from_dict(data["chunk"], CHUNK_FEATURES, f"{where} chunk"),
             LinearModel.from_dict(data["sentence"], SENTENCE_FEATURES, f"{where} sentence"),
             LinearModel.from_dict(data["answer"], ANSWER_FEATURES, f"{where} answer"),
-            thresholds, float(data["second_margin"]), dict(data.get("fitted", {})))
+            thresholds,
+            float(data["second_margin"]),
+            dict(data.get("fitted", {})),
+        )
     except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: expected chunk, sentence and answer models with "
-                          f"thresholds, got a problem with {exc}") from None
+        raise ConfigError(
+            f"{where}: expected chunk, sentence and answer models with "
+            f"thresholds, got a problem with {exc}"
+        ) from None

@@ -6,6 +6,7 @@ gets the ranked chunks, and both decline when the model says the articles do not
 The three steps are plain functions so that the fitting script builds its training rows
 with exactly the code that answers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,8 +15,14 @@ import numpy as np
 
 from ..records import Candidate, Evidence, Retrieval, Retrieved, ScoredSentence
 from ..text import ATTRIBUTION
-from .features import (Question, SentenceView, answer_features, chunk_features, chunk_terms,
-                       sentence_features)
+from .features import (
+    Question,
+    SentenceView,
+    answer_features,
+    chunk_features,
+    chunk_terms,
+    sentence_features,
+)
 from .model import AnswerModel
 from .types import asks_verification
 
@@ -49,24 +56,30 @@ def chunk_rows(q: Question, candidates: tuple[Candidate, ...]) -> tuple[list[lis
     terms = [chunk_terms(c.chunk) for c in candidates]
     best_similarity = max(c.similarity for c in candidates)
     best_sentence = max(max(c.sentence_similarities, default=c.similarity) for c in candidates)
-    return [chunk_features(q, c, best_similarity, best_sentence, t)
-            for c, t in zip(candidates, terms)], terms
+    return [
+        chunk_features(q, c, best_similarity, best_sentence, t) for c, t in zip(candidates, terms)
+    ], terms
 
 
-def top_chunks(candidates: tuple[Candidate, ...], logits, top_k: int
-               ) -> tuple[list[int], tuple[Retrieved, ...]]:
+def top_chunks(
+    candidates: tuple[Candidate, ...], logits, top_k: int
+) -> tuple[list[int], tuple[Retrieved, ...]]:
     """Candidate indexes by logit, best first, and the first ``top_k`` as Retrieved whose
     score is the probability (softmax over all candidates) of being the answering chunk."""
     order = sorted(range(len(candidates)), key=lambda i: (-logits[i], candidates[i].chunk.id))
     probability = softmax(logits)
-    retrieved = tuple(Retrieved(candidates[i].chunk, float(probability[i]), rank,
-                                candidates[i].sentence_similarities)
-                      for rank, i in enumerate(order[:top_k], 1))
+    retrieved = tuple(
+        Retrieved(
+            candidates[i].chunk, float(probability[i]), rank, candidates[i].sentence_similarities
+        )
+        for rank, i in enumerate(order[:top_k], 1)
+    )
     return order, retrieved
 
 
-def sentence_rows(q: Question, retrieved: tuple[Retrieved, ...],
-                  candidates: list[Candidate]) -> list[SentenceRow]:
+def sentence_rows(
+    q: Question, retrieved: tuple[Retrieved, ...], candidates: list[Candidate]
+) -> list[SentenceRow]:
     """Every distinct sentence of the ranked chunks (``candidates``: theirs, in rank order)."""
     views, ranks, seen = [], [], set()
     for hit, candidate in zip(retrieved, candidates):
@@ -78,20 +91,38 @@ def sentence_rows(q: Question, retrieved: tuple[Retrieved, ...],
                 views.append(SentenceView(hit.chunk, i, similarity, without))
                 ranks.append(hit.rank)
     best = max((v.similarity for v in views), default=0.0)
-    return [SentenceRow(v, r, sentence_features(q, v, best, retrieved[r - 1].score, r))
-            for v, r in zip(views, ranks)]
+    return [
+        SentenceRow(v, r, sentence_features(q, v, best, retrieved[r - 1].score, r))
+        for v, r in zip(views, ranks)
+    ]
 
 
-def answer_row(q: Question, top: Candidate, chunk_score: float, top_terms: frozenset[str],
-               best: SentenceView, sentence_score: float, views: list[SentenceView]) -> list[float]:
+def answer_row(
+    q: Question,
+    top: Candidate,
+    chunk_score: float,
+    top_terms: frozenset[str],
+    best: SentenceView,
+    sentence_score: float,
+    views: list[SentenceView],
+) -> list[float]:
     """ANSWER_FEATURES given the best chunk and the best sentence among ``views``."""
     others = [v.similarity for v in views if v.chunk.article_id != best.chunk.article_id]
     best_similarity = max(v.similarity for v in views)
     gap = best.similarity - max(others, default=best.similarity - 0.1)
     chunks = {v.chunk.id: v.chunk for v in views if v.chunk.language == q.language}
     evidence = frozenset().union(*(chunk_terms(c) for c in chunks.values()))
-    return answer_features(q, chunk_score, sentence_score, best, top.similarity,
-                           best_similarity, top_terms, evidence, gap)
+    return answer_features(
+        q,
+        chunk_score,
+        sentence_score,
+        best,
+        top.similarity,
+        best_similarity,
+        top_terms,
+        evidence,
+        gap,
+    )
 
 
 class EvidenceRanker:
@@ -111,21 +142,37 @@ class EvidenceRanker:
         order, retrieved = top_chunks(candidates, logits, top_k)
         sentences = sentence_rows(q, retrieved, [candidates[i] for i in order])
         s_probability = softmax(self.model.sentence.logits([s.features for s in sentences]))
-        ranked = sorted(range(len(sentences)),
-                        key=lambda i: (-s_probability[i], sentences[i].rank, sentences[i].view.index))
-        scored = tuple(ScoredSentence(sentences[i].rank, sentences[i].view.index,
-                                      sentences[i].view.text, float(s_probability[i]),
-                                      lead_span(q, sentences[i].view)) for i in ranked)
+        ranked = sorted(
+            range(len(sentences)),
+            key=lambda i: (-s_probability[i], sentences[i].rank, sentences[i].view.index),
+        )
+        scored = tuple(
+            ScoredSentence(
+                sentences[i].rank,
+                sentences[i].view.index,
+                sentences[i].view.text,
+                float(s_probability[i]),
+                lead_span(q, sentences[i].view),
+            )
+            for i in ranked
+        )
         confidence = 0.0
         if sentences:
             best = ranked[0]
-            row = answer_row(q, candidates[order[0]], retrieved[0].score, terms[order[0]],
-                             sentences[best].view, float(s_probability[best]),
-                             [s.view for s in sentences])
+            row = answer_row(
+                q,
+                candidates[order[0]],
+                retrieved[0].score,
+                terms[order[0]],
+                sentences[best].view,
+                float(s_probability[best]),
+                [s.view for s in sentences],
+            )
             confidence = float(sigmoid(self.model.answer.logits([row]))[0])
         articles = tuple(candidates[i].chunk.article_id for i in order[:RANK_DEPTH])
-        answerable = confidence >= self.model.threshold(q.language) and \
-            not (scored and only_reported(question, scored[0].text))
+        answerable = confidence >= self.model.threshold(q.language) and not (
+            scored and only_reported(question, scored[0].text)
+        )
         return Evidence(retrieved, scored, answerable, confidence, articles)
 
 

@@ -8,6 +8,7 @@ the ``german-nouns`` package tells common nouns ("Truppen") from places ("Pjöng
 toponyms) and people (first and last names). No NER model ships with its weights on PyPI
 (MEASUREMENTS.md), so names stay a heuristic; the fitted answer model weighs them.
 """
+
 from __future__ import annotations
 
 import csv
@@ -22,58 +23,95 @@ MONEY = "money"
 KINDS = (NUMBER, DATE, PERSON, PLACE, NAME, MONEY)
 
 _QUESTION_PATTERNS = [
-    (MONEY, r"\b(wie ?viel (geld|kostet|kosten|kostete|zahlt|zahlen|zahlte|bezahlt|verdient|erhält|"
-            r"bekommt)|wie teuer|welche[rn]? (summe|betrag|preis)|how much (money|does|did|do|is|"
-            r"was|are|were)\b.*\b(cost|pay|paid|earn|charge|worth|spend|spent|raise|receive)|what (price|"
-            r"sum|amount of money))"),
-    (DATE, r"\b(wann|seit wann|bis wann|in welche[mn]? (jahr|jahrhundert|monat|jahrzehnt)|"
-           r"welche[ms]? (jahr|datum|jahrhundert)|an welchem tag|when|what (year|date|century|day|"
-           r"decade|month)|which (year|date|century|day)|in what (year|century|decade))\b"),
-    (NUMBER, r"\b(wie ?viele?|wie (hoch|groß|gross|lang|lange|alt|weit|oft|schwer|stark|breit|"
-             r"tief|schnell)|welche[rn]? (anzahl|prozentsatz|betrag)|how (many|much|long|old|far|"
-             r"large|big|high|often|tall|heavy|fast|deep|wide)|what (percentage|percent|number|"
-             r"amount|proportion))\b"),
-    (PERSON, r"^(\W*)(wer|wem|wen|wessen|who|whom|whose)\b|\b(wer|wem|wen|wessen|who|whom|whose)\b"),
-    (PLACE, r"\b(wo|wohin|woher|in welche[mrn]? (land|stadt|staat|region|ort|gegend|provinz)|"
-            r"where|what (country|city|state|region|town|place)|which (country|city|state|region|"
-            r"town|place))\b"),
-    (NAME, r"\b(wie (heißt|hieß|heißen|hießen|lautet|lautete|nennt|nannte|nennen)|welche[rsmn]? "
-           r"(spieler\w*|unternehmen|firma|team|mannschaft|band|partei|verein|zeitung|sender|"
-           r"organisation|gruppe|marke|schule|universität)|(what|which) (company|team|player|"
-           r"group|band|party|organization|network|station|club|newspaper|brand|school|"
-           r"university)|what (is|was|were|are) the names?)\b"),
+    (
+        MONEY,
+        r"\b(wie ?viel (geld|kostet|kosten|kostete|zahlt|zahlen|zahlte|bezahlt|verdient|erhält|"
+        r"bekommt)|wie teuer|welche[rn]? (summe|betrag|preis)|how much (money|does|did|do|is|"
+        r"was|are|were)\b.*\b(cost|pay|paid|earn|charge|worth|spend|spent|raise|receive)|"
+        r"what (price|sum|amount of money))",
+    ),
+    (
+        DATE,
+        r"\b(wann|seit wann|bis wann|in welche[mn]? (jahr|jahrhundert|monat|jahrzehnt)|"
+        r"welche[ms]? (jahr|datum|jahrhundert)|an welchem tag|when|what (year|date|century|day|"
+        r"decade|month)|which (year|date|century|day)|in what (year|century|decade))\b",
+    ),
+    (
+        NUMBER,
+        r"\b(wie ?viele?|wie (hoch|groß|gross|lang|lange|alt|weit|oft|schwer|stark|breit|"
+        r"tief|schnell)|welche[rn]? (anzahl|prozentsatz|betrag)|how (many|much|long|old|far|"
+        r"large|big|high|often|tall|heavy|fast|deep|wide)|what (percentage|percent|number|"
+        r"amount|proportion))\b",
+    ),
+    (
+        PERSON,
+        r"^(\W*)(wer|wem|wen|wessen|who|whom|whose)\b|\b(wer|wem|wen|wessen|who|whom|whose)\b",
+    ),
+    (
+        PLACE,
+        r"\b(wo|wohin|woher|in welche[mrn]? (land|stadt|staat|region|ort|gegend|provinz)|"
+        r"where|what (country|city|state|region|town|place)|which (country|city|state|region|"
+        r"town|place))\b",
+    ),
+    (
+        NAME,
+        r"\b(wie (heißt|hieß|heißen|hießen|lautet|lautete|nennt|nannte|nennen)|welche[rsmn]? "
+        r"(spieler\w*|unternehmen|firma|team|mannschaft|band|partei|verein|zeitung|sender|"
+        r"organisation|gruppe|marke|schule|universität)|(what|which) (company|team|player|"
+        r"group|band|party|organization|network|station|club|newspaper|brand|school|"
+        r"university)|what (is|was|were|are) the names?)\b",
+    ),
 ]
-_MONTHS = ("januar|jänner|februar|märz|april|mai|juni|juli|august|september|oktober|november|"
-           "dezember|january|february|march|may|june|july|october|december|jan|feb|mar|apr|jun|"
-           "jul|aug|sept?|oct|okt|nov|dec|dez")
+_MONTHS = (
+    "januar|jänner|februar|märz|april|mai|juni|juli|august|september|oktober|november|"
+    "dezember|january|february|march|may|june|july|october|december|jan|feb|mar|apr|jun|"
+    "jul|aug|sept?|oct|okt|nov|dec|dez"
+)
 _DATE = re.compile(
     rf"\b(\d{{1,2}}\.?\s*(-|–|bis)\s*)?\d{{1,2}}\.\s*({_MONTHS})\b(\s+\d{{4}})?"
     rf"|\b({_MONTHS})\.?\s+\d{{1,2}}(st|nd|rd|th)?(,?\s+\d{{4}})?"
     rf"|\b({_MONTHS})\s+\d{{4}}\b|\b\d{{1,2}}(st|nd|rd|th)?\s+(of\s+)?({_MONTHS})(\s+\d{{4}})?"
     r"|\b(1[0-9]{3}|20[0-9]{2})(er|s)?\b|\b\d{1,2}\.\s*(jahrhundert|jh\.)|\b\d{1,2}(st|nd|rd|th)\s+century",
-    re.IGNORECASE)
-_NUMBER_WORDS = ("zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig|"
-                 "hundert|tausend|dutzend|dutzende|hunderte|tausende|million|millionen|milliarde|"
-                 "milliarden|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
-                 "thirty|forty|fifty|hundred|hundreds|thousand|thousands|dozen|dozens|million|"
-                 "millions|billion|billions")
-_QUALIFIER = (r"(?:fast|knapp|rund|etwa|circa|ca\.|über|mehr als|weniger als|bis zu|mindestens|"
-              r"höchstens|nearly|almost|about|around|roughly|over|more than|less than|up to|"
-              r"at least|some)\s+")
+    re.IGNORECASE,
+)
+_NUMBER_WORDS = (
+    "zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig|"
+    "hundert|tausend|dutzend|dutzende|hunderte|tausende|million|millionen|milliarde|"
+    "milliarden|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+    "thirty|forty|fifty|hundred|hundreds|thousand|thousands|dozen|dozens|million|"
+    "millions|billion|billions"
+)
+_QUALIFIER = (
+    r"(?:fast|knapp|rund|etwa|circa|ca\.|über|mehr als|weniger als|bis zu|mindestens|"
+    r"höchstens|nearly|almost|about|around|roughly|over|more than|less than|up to|"
+    r"at least|some)\s+"
+)
 _NUMBER = re.compile(
     rf"(?:\b{_QUALIFIER})?(?P<value>\b\d+(?:[.,'’ ]\d{{3}})*(?:[.,]\d+)?\b|\b(?:{_NUMBER_WORDS})\b)"
     r"(?:\s*(?:%|prozent|percent|mio\.?|mrd\.?|million(?:en)?|milliarden?|billion|thousand|"
-    r"tausend|hundert|hundred)\b)?", re.IGNORECASE)
-_CAPITAL = re.compile(r"\b[A-ZÄÖÜ][\w’'-]*(?:\s+(?:(?:von|van|de|der|del|da|bin|al|el|of|the|le|la)\s+)?"
-                      r"[A-ZÄÖÜ][\w’'-]*)*")
+    r"tausend|hundert|hundred)\b)?",
+    re.IGNORECASE,
+)
+_CAPITAL = re.compile(
+    r"\b[A-ZÄÖÜ][\w’'-]*(?:\s+(?:(?:von|van|de|der|del|da|bin|al|el|of|the|le|la)\s+)?"
+    r"[A-ZÄÖÜ][\w’'-]*)*"
+)
 _CURRENCY_SIGNS = "$€£¥"
-_CURRENCY = re.compile(r"[$€£¥]|\b(euro|euros|dollar|dollars|us-dollar|rubel|rubles?|pfund|pounds?|"
-                       r"franken|francs?|yuan|won|yen|cent|cents|eur|usd|chf|gbp)\b", re.IGNORECASE)
+_CURRENCY = re.compile(
+    r"[$€£¥]|\b(euro|euros|dollar|dollars|us-dollar|rubel|rubles?|pfund|pounds?|"
+    r"franken|francs?|yuan|won|yen|cent|cents|eur|usd|chf|gbp)\b",
+    re.IGNORECASE,
+)
 _NEXT_WORD = re.compile(r"\s+([^\W\d_][\w-]*)")
-_PLACE_BEFORE = re.compile(r"\b(in|im|nach|aus|bei|von|vor|at|near|from|to|into)\s+$", re.IGNORECASE)
-_PERSON_BEFORE = re.compile(r"\b(präsident|präsidentin|minister|ministerin|kanzler|kanzlerin|"
-                            r"herr|frau|dr\.|president|minister|chancellor|mr\.?|mrs\.?|ms\.?|"
-                            r"sir|king|queen|könig|königin|papst|pope)\s+$", re.IGNORECASE)
+_PLACE_BEFORE = re.compile(
+    r"\b(in|im|nach|aus|bei|von|vor|at|near|from|to|into)\s+$", re.IGNORECASE
+)
+_PERSON_BEFORE = re.compile(
+    r"\b(präsident|präsidentin|minister|ministerin|kanzler|kanzlerin|"
+    r"herr|frau|dr\.|president|minister|chancellor|mr\.?|mrs\.?|ms\.?|"
+    r"sir|king|queen|könig|königin|papst|pope)\s+$",
+    re.IGNORECASE,
+)
 
 
 _ADJECTIVE = re.compile(r"(isch|lich|ig|ern|sam|bar)(e|er|en|es|em)?$|^[A-Z]{2,}-[a-zäöü]")
@@ -91,7 +129,9 @@ class TypedSpan:
 
 _VERIFICATION = re.compile(
     r"\b(erwiesen|bewiesen|belegt|bestätigt|gesichert|ist es wahr|stimmt es|"
-    r"confirmed|proven|verified|is it true|true that)\b", re.IGNORECASE)
+    r"confirmed|proven|verified|is it true|true that)\b",
+    re.IGNORECASE,
+)
 
 
 def asks_verification(question: str) -> bool:
@@ -149,12 +189,13 @@ def _names(text: str, language: str, taken: list[tuple[int, int]]) -> list[Typed
             tokens = text[start:end].split()
             if _sentence_start(text, start) and len(tokens) == 1 and not lexicon.known(tokens[0]):
                 continue
-            out.append(TypedSpan(_name_kind(text, start, tokens, lexicon), start, end,
-                                 text[start:end]))
+            out.append(
+                TypedSpan(_name_kind(text, start, tokens, lexicon), start, end, text[start:end])
+            )
     return out
 
 
-def _name_runs(text: str, m: re.Match, language: str, lexicon: "GermanLexicon"):
+def _name_runs(text: str, m: re.Match, language: str, lexicon: GermanLexicon):
     """The parts of a capitalised run that are names; in German, common nouns split runs."""
     if language != "de":
         yield m.start(), m.end()
@@ -177,7 +218,7 @@ def _sentence_start(text: str, start: int) -> bool:
     return not before or before[-1] in ".!?:;„“\"'(«»"
 
 
-def _name_kind(text: str, start: int, tokens: list[str], lexicon: "GermanLexicon") -> str:
+def _name_kind(text: str, start: int, tokens: list[str], lexicon: GermanLexicon) -> str:
     before = text[:start]
     if _PERSON_BEFORE.search(before) or (len(tokens) >= 2 and tokens[0] in lexicon.people):
         return PERSON
@@ -215,15 +256,24 @@ def german_lexicon() -> GermanLexicon:
     """Loaded once per process from the ``german-nouns`` package (about 1 s)."""
     from importlib.resources import files
 
-    common, places, people = set(), set(), set()
+    common: set[str] = set()
+    places: set[str] = set()
+    people: set[str] = set()
     with files("german_nouns").joinpath("nouns.csv").open(encoding="utf-8") as handle:
         rows = csv.reader(handle)
         next(rows)
         for row in rows:
             forms = {f for f in row[7:] if f} | {row[0]}
             pos = row[1]
-            target = places if "Toponym" in pos else people if ("Vorname" in pos or "Nachname" in pos) \
-                else common if "Eigenname" not in pos else None
+            target = (
+                places
+                if "Toponym" in pos
+                else people
+                if ("Vorname" in pos or "Nachname" in pos)
+                else common
+                if "Eigenname" not in pos
+                else None
+            )
             if target is not None:
                 target.update(forms)
     return GermanLexicon(frozenset(common), frozenset(places - common), frozenset(people - common))

@@ -5,6 +5,7 @@ A chunk is a run of whole sentences of one article whose tiktoken count stays wi
 answer that straddles a boundary is still whole in one chunk. A sentence longer than a
 chunk is cut at word boundaries.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,8 +37,15 @@ def content_hash(*parts: str) -> str:
 
 def article_version(article: Article) -> str:
     """Hash of everything stored about an article: any edit gives a new version."""
-    return content_hash(article.id, article.text, article.title, article.source, article.url,
-                        article.published, article.language)
+    return content_hash(
+        article.id,
+        article.text,
+        article.title,
+        article.source,
+        article.url,
+        article.published,
+        article.language,
+    )
 
 
 class Chunker:
@@ -54,14 +62,16 @@ class Chunker:
         pieces = self._pieces(article)
         groups = self._pack(pieces)
         article_hash = article_version(article)
-        return [self._chunk(article, article_hash, position, group)
-                for position, group in enumerate(groups)]
+        return [
+            self._chunk(article, article_hash, position, group)
+            for position, group in enumerate(groups)
+        ]
 
     def _pieces(self, article: Article) -> list[tuple[Span, int]]:
         """Sentences with token counts; over-long sentences cut into word windows."""
         pieces = []
         for span in split_sentences(article.text, article.language):
-            tokens = count_tokens(article.text[span.start:span.end])
+            tokens = count_tokens(article.text[span.start : span.end])
             if tokens <= self.max_tokens:
                 pieces.append((span, tokens))
             else:
@@ -72,7 +82,7 @@ class Chunker:
         encoding = _encoding()
         out, start = [], span.start
         while start < span.end:
-            window = text[start:span.end]
+            window = text[start : span.end]
             ids = encoding.encode(window, disallowed_special=())[: self.max_tokens]
             end = start + len(encoding.decode(ids))
             if end < span.end:  # back off to the last space so no word is cut
@@ -87,7 +97,9 @@ class Chunker:
         return out
 
     def _pack(self, pieces: list[tuple[Span, int]]) -> list[list[tuple[Span, int]]]:
-        groups, current, size = [], [], 0
+        groups: list[list[tuple[Span, int]]] = []
+        current: list[tuple[Span, int]] = []
+        size = 0
         for piece in pieces:
             if current and size + piece[1] > self.max_tokens:
                 groups.append(current)
@@ -99,8 +111,11 @@ class Chunker:
             groups.append(current)
         return groups
 
-    def _overlap_tail(self, group, next_tokens: int):
-        tail, size = [], 0
+    def _overlap_tail(
+        self, group: list[tuple[Span, int]], next_tokens: int
+    ) -> list[tuple[Span, int]]:
+        tail: list[tuple[Span, int]] = []
+        size = 0
         for piece in reversed(group[1:]):  # never repeat a whole chunk
             if size + piece[1] > self.overlap or size + piece[1] + next_tokens > self.max_tokens:
                 break
@@ -114,9 +129,17 @@ class Chunker:
         text = article.text[start:end]
         return Chunk(
             id=content_hash(article.id, str(position), text),
-            article_id=article.id, article_hash=article_hash, title=article.title,
-            text=text, language=article.language, position=position, start=start, end=end,
+            article_id=article.id,
+            article_hash=article_hash,
+            title=article.title,
+            text=text,
+            language=article.language,
+            position=position,
+            start=start,
+            end=end,
             token_count=count_tokens(text),
             sentences=tuple(Span(s.start - start, s.end - start) for s, _ in group),
-            source=article.source, url=article.url, published=article.published,
+            source=article.source,
+            url=article.url,
+            published=article.published,
         )

@@ -3,13 +3,14 @@
 Each loader yields ``Article`` or ``Skipped`` records, so one broken file (or JSONL line)
 is reported with its reason while the rest of the folder is still read.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import ArticleError
 from ..language import detect_language
@@ -37,9 +38,17 @@ def iter_articles(path: Path) -> Iterator[Article | Skipped]:
     if not path.exists():
         yield Skipped(str(path), "no such file or folder")
         return
-    files = [path] if path.is_file() else sorted(
-        p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(path).parts))
+    files = (
+        [path]
+        if path.is_file()
+        else sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file()
+            and p.suffix.lower() in SUFFIXES
+            and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+    )
     root = path.parent if path.is_file() else path
     for file in files:
         yield from _load_file(file, root)
@@ -125,7 +134,7 @@ def _from_text(raw: str, default_id: str, file: Path, markdown: bool) -> Article
             heading = re.search(r"^#\s+(.+)$", body, re.M)
             if heading:
                 meta["title"] = heading.group(1).strip()
-                body = body[: heading.start()] + body[heading.end():]
+                body = body[: heading.start()] + body[heading.end() :]
         body = _MD_MARKUP.sub("", _MD_LINK.sub(r"\1", body))
     return make_article(meta, default_id, str(file), body=body)
 
@@ -144,26 +153,49 @@ def parse_front_matter(raw: str) -> tuple[dict, str]:
             raise ArticleError(f"front matter line {number}: expected 'key: value', got {line!r}")
         key = key.strip().lower()
         if key not in _KNOWN_FIELDS:
-            raise ArticleError(f"front matter line {number}: unknown field {key!r}, expected "
-                               f"one of {', '.join(sorted(_KNOWN_FIELDS - {'text'}))}")
+            raise ArticleError(
+                f"front matter line {number}: unknown field {key!r}, expected "
+                f"one of {', '.join(sorted(_KNOWN_FIELDS - {'text'}))}"
+            )
         meta[key] = value.strip().strip("\"'")
-    return meta, raw[match.end():]
+    return meta, raw[match.end() :]
 
 
 def _from_html(raw: str, default_id: str, file: Path) -> Article:
     from bs4 import BeautifulSoup  # lazy: only HTML needs it
 
     soup = BeautifulSoup(raw, "html.parser")
-    meta = {"title": _html_title(soup), "published": _html_meta(soup, "article:published_time"),
-            "source": _html_meta(soup, "og:site_name"), "url": _html_meta(soup, "og:url"),
-            "language": (soup.html.get("lang", "") if soup.html else "")}
-    for tag in soup(["script", "style", "nav", "header", "footer", "aside", "form",
-                     "noscript", "iframe", "svg", "button", "figure"]):
+    meta = {
+        "title": _html_title(soup),
+        "published": _html_meta(soup, "article:published_time"),
+        "source": _html_meta(soup, "og:site_name"),
+        "url": _html_meta(soup, "og:url"),
+        "language": (soup.html.get("lang", "") if soup.html else ""),
+    }
+    for tag in soup(
+        [
+            "script",
+            "style",
+            "nav",
+            "header",
+            "footer",
+            "aside",
+            "form",
+            "noscript",
+            "iframe",
+            "svg",
+            "button",
+            "figure",
+        ]
+    ):
         tag.decompose()
     root = soup.find("article") or soup.find("main") or soup.body or soup
     blocks = root.find_all(["p", "h2", "h3", "h4", "li", "blockquote"])
-    text = "\n".join(b.get_text(" ", strip=True) for b in blocks) if blocks else \
-        root.get_text("\n", strip=True)
+    text = (
+        "\n".join(b.get_text(" ", strip=True) for b in blocks)
+        if blocks
+        else root.get_text("\n", strip=True)
+    )
     return make_article(meta, default_id, str(file), body=text)
 
 

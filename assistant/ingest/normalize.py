@@ -1,4 +1,5 @@
 """Text cleaning shared by every loader: Unicode NFC, one space, one newline per paragraph."""
+
 from __future__ import annotations
 
 import re

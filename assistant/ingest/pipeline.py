@@ -4,25 +4,35 @@ Unchanged articles (same version hash, completely written) cost one dictionary l
 changed articles reuse the vectors of text they still contain; texts of many articles are
 embedded together in large batches so the model, not the pipeline, sets the pace.
 """
+
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Protocol
 
 import numpy as np
 
-from ..index import (WRITE_BATCH, ArticleState, ChromaIndex, SentenceRow, published_day,
-                     sentence_id)
+from ..index import WRITE_BATCH, ArticleState, ChromaIndex, SentenceRow, published_day, sentence_id
 from ..keywords import KeywordIndex
 from ..providers import Embedder
 from ..records import Article, Chunk
 from .chunking import Chunker, article_version
 from .loaders import Skipped, iter_articles
 
-ProgressFactory = Callable[[], object]  # -> an object with update(n) and close()
+
+class Progress(Protocol):
+    """A counter of embedded texts (tqdm, Gradio's progress, or nothing)."""
+
+    def update(self, n: int = 1) -> object: ...
+
+    def close(self) -> object: ...
+
+
+ProgressFactory = Callable[[], Progress]
 
 
 @dataclass
@@ -42,26 +52,38 @@ class IngestReport:
 
     def summary(self) -> str:
         """One line for people."""
-        return (f"articles: {self.added} added, {self.updated} updated, {self.unchanged} "
-                f"unchanged, {self.removed} removed, {len(self.skipped)} skipped; chunks "
-                f"written: {self.chunks_written}; texts embedded: {self.texts_embedded}; "
-                + (f"keyword rows repaired for {self.keywords_repaired} articles; "
-                   if self.keywords_repaired else "") + f"{self.seconds:.1f} s")
+        return (
+            f"articles: {self.added} added, {self.updated} updated, {self.unchanged} "
+            f"unchanged, {self.removed} removed, {len(self.skipped)} skipped; chunks "
+            f"written: {self.chunks_written}; texts embedded: {self.texts_embedded}; "
+            + (
+                f"keyword rows repaired for {self.keywords_repaired} articles; "
+                if self.keywords_repaired
+                else ""
+            )
+            + f"{self.seconds:.1f} s"
+        )
 
     def to_dict(self) -> dict:
         """JSON form for the API and scripts."""
-        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
-                "removed": self.removed, "chunks_written": self.chunks_written,
-                "texts_embedded": self.texts_embedded, "keywords_repaired": self.keywords_repaired,
-                "seconds": round(self.seconds, 3),
-                "skipped": [{"where": s.where, "reason": s.reason} for s in self.skipped]}
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "chunks_written": self.chunks_written,
+            "texts_embedded": self.texts_embedded,
+            "keywords_repaired": self.keywords_repaired,
+            "seconds": round(self.seconds, 3),
+            "skipped": [{"where": s.where, "reason": s.reason} for s in self.skipped],
+        }
 
 
 def tqdm_progress():
     """A tqdm counter of embedded texts on stderr when it is a terminal; silent otherwise."""
     from tqdm import tqdm
 
-    return tqdm( unit="text", desc="embedding", disable=not sys.stderr.isatty())
+    return tqdm(unit="text", desc="embedding", disable=not sys.stderr.isatty())
 
 
 @dataclass
@@ -75,8 +97,15 @@ class _Pending:
 class Ingestor:
     """Brings the index in line with a folder of articles."""
 
-    def __init__(self, index: ChromaIndex, keywords: KeywordIndex, embedder: Embedder,
-                 chunker: Chunker, sentence_vectors: bool = True, batch_texts: int = 512):
+    def __init__(
+        self,
+        index: ChromaIndex,
+        keywords: KeywordIndex,
+        embedder: Embedder,
+        chunker: Chunker,
+        sentence_vectors: bool = True,
+        batch_texts: int = 512,
+    ):
         self.index = index
         self.keywords = keywords
         self.embedder = embedder
@@ -84,8 +113,9 @@ class Ingestor:
         self.sentence_vectors = sentence_vectors
         self.batch_texts = batch_texts
 
-    def run(self, path: Path, prune: bool = False,
-            progress: ProgressFactory | None = None) -> IngestReport:
+    def run(
+        self, path: Path, prune: bool = False, progress: ProgressFactory | None = None
+    ) -> IngestReport:
         """Index every article under ``path``; with ``prune`` drop articles not found there."""
         started = time.perf_counter()
         report = IngestReport()
@@ -99,8 +129,12 @@ class Ingestor:
                 report.skipped.append(item)
                 continue
             if item.id in seen:
-                report.skipped.append(Skipped(item.path, f"duplicate article id {item.id!r}, "
-                                                         f"first read from {seen[item.id]}"))
+                report.skipped.append(
+                    Skipped(
+                        item.path,
+                        f"duplicate article id {item.id!r}, first read from {seen[item.id]}",
+                    )
+                )
                 continue
             seen[item.id] = item.path
             version = article_version(item)
@@ -126,13 +160,19 @@ class Ingestor:
         if not pending:
             return
         chunks = [c for p in pending for c in p.chunks]
-        sentences = [s for p in pending for s in self._sentence_rows(p)] \
-            if self.sentence_vectors else []
+        sentences = (
+            [s for p in pending for s in self._sentence_rows(p)] if self.sentence_vectors else []
+        )
         known_chunks, known_sentences = self._known_vectors(pending)
         chunk_vectors = self._embed([c.text for c in chunks], known_chunks, report, bar)
         sentence_vectors = self._embed([s.text for s in sentences], known_sentences, report, bar)
-        self.index.write(chunks, chunk_vectors, {p.article.id: len(p.chunks) for p in pending},
-                         sentences, sentence_vectors)
+        self.index.write(
+            chunks,
+            chunk_vectors,
+            {p.article.id: len(p.chunks) for p in pending},
+            sentences,
+            sentence_vectors,
+        )
         self.keywords.write(chunks)
         for p in pending:
             if p.state is not None:
@@ -157,7 +197,7 @@ class Ingestor:
         for article_id in wrong:
             self.keywords.delete_stale(article_id, None)
         for i in range(0, len(ids), WRITE_BATCH):
-            self.keywords.write(self.index.get_chunks(ids[i:i + WRITE_BATCH]))
+            self.keywords.write(self.index.get_chunks(ids[i : i + WRITE_BATCH]))
         return len(wrong) + len(set(held) - set(manifest))
 
     def _known_vectors(self, pending: list[_Pending]):
@@ -170,8 +210,9 @@ class Ingestor:
                 sentences.update(old_sentences)
         return chunks, sentences
 
-    def _embed(self, texts: list[str], known: dict[str, np.ndarray], report: IngestReport,
-               bar) -> np.ndarray:
+    def _embed(
+        self, texts: list[str], known: dict[str, np.ndarray], report: IngestReport, bar
+    ) -> np.ndarray:
         """Vectors for ``texts``, embedding each distinct unknown text once."""
         todo = list(dict.fromkeys(t for t in texts if t not in known))
         if todo:
@@ -193,10 +234,17 @@ class Ingestor:
                 start = chunk.start + span.start
                 if start in rows:  # already in the previous chunk (overlap)
                     continue
-                text = chunk.text[span.start:span.end]
+                text = chunk.text[span.start : span.end]
                 rows[start] = SentenceRow(
-                    id=sentence_id(article.id, start, text), article_id=article.id,
-                    article_hash=p.version, chunk_id=chunk.id, start=start,
-                    end=chunk.start + span.end, text=text, language=article.language,
-                    source=article.source, published_day=published_day(article.published))
+                    id=sentence_id(article.id, start, text),
+                    article_id=article.id,
+                    article_hash=p.version,
+                    chunk_id=chunk.id,
+                    start=start,
+                    end=chunk.start + span.end,
+                    text=text,
+                    language=article.language,
+                    source=article.source,
+                    published_day=published_day(article.published),
+                )
         return list(rows.values())

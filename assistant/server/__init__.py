@@ -2,6 +2,7 @@
 
 Importing this package imports neither FastAPI nor Gradio; ``build_app`` and ``serve`` do.
 """
+
 from .app import build_app, serve
 
 __all__ = ["build_app", "serve"]

@@ -4,23 +4,30 @@ Every answer is ``Answer.to_dict()`` (the same JSON as ``assistant ask --json``)
 error is ``{"error": {"type", "message"}}`` (``wire.py``) with a 4xx status for anything
 the client got wrong.
 """
+
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from datetime import date
-from typing import Iterator, Literal
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from ..records import AnswerEvent, AskRequest, ErrorEvent, Filters
 from .state import ServerState, Upload
 from .wire import error_body, sse_events
 
-JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines",
-               "application/x-jsonlines")
+JSONL_TYPES = (
+    "application/x-ndjson",
+    "application/jsonl",
+    "application/json-lines",
+    "application/x-jsonlines",
+)
 
 
 class FiltersIn(BaseModel):
@@ -48,9 +55,18 @@ class TurnIn(BaseModel):
 class AskIn(BaseModel):
     """A question with optional conversation history and filters."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "question": "Wie viele nordkoreanische Soldaten soll Nordkorea nach Russland "
-                    "geschickt haben?", "filters": {"language": "de"}}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "question": "Wie viele nordkoreanische Soldaten soll Nordkorea nach Russland "
+                    "geschickt haben?",
+                    "filters": {"language": "de"},
+                }
+            ]
+        },
+    )
     question: str = Field(min_length=1)
     history: list[TurnIn] = Field(default_factory=list, max_length=50)
     filters: FiltersIn | None = None
@@ -59,8 +75,12 @@ class AskIn(BaseModel):
 
 def ask_request(body: AskIn) -> AskRequest:
     """The request record from a request body."""
-    return AskRequest(body.question, tuple((t.question, t.answer) for t in body.history),
-                      body.filters.to_filters() if body.filters else Filters(), body.top_k)
+    return AskRequest(
+        body.question,
+        tuple((t.question, t.answer) for t in body.history),
+        body.filters.to_filters() if body.filters else Filters(),
+        body.top_k,
+    )
 
 
 def start_stream(events: Iterator[AnswerEvent]) -> Iterator[AnswerEvent]:
@@ -76,20 +96,32 @@ def build_router(state: ServerState) -> APIRouter:
     """The ``/api`` and ``/healthz`` routes, bound to ``state``."""
     router = APIRouter()
 
-    @router.post("/api/ask", tags=["api"], summary="Answer a question with citations",
-                 responses={200: {"description": "Answer.to_dict(); with stream=true an "
-                                  "text/event-stream of `delta` events, then `answer`"}})
+    @router.post(
+        "/api/ask",
+        tags=["api"],
+        summary="Answer a question with citations",
+        responses={
+            200: {
+                "description": "Answer.to_dict(); with stream=true an "
+                "text/event-stream of `delta` events, then `answer`"
+            }
+        },
+    )
     def ask(body: AskIn, stream: bool = Query(False, description="stream server-sent events")):
         """The same JSON object as ``assistant ask --json``; or SSE deltas then the answer."""
         request = ask_request(body)
         if not stream:
             return state.assistant.ask(request).to_dict()
         events = start_stream(state.assistant.stream(request))
-        return StreamingResponse(sse_events(events), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(
+            sse_events(events),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache"},
+        )
 
-    @router.post("/api/ingest", tags=["api"], summary="Index uploaded articles",
-                 openapi_extra=INGEST_OPENAPI)
+    @router.post(
+        "/api/ingest", tags=["api"], summary="Index uploaded articles", openapi_extra=INGEST_OPENAPI
+    )
     async def ingest(request: Request):
         """Files (multipart field ``files``: txt, md, html, jsonl) or a JSONL body."""
         uploads = await _read_uploads(request, state.settings.max_upload_bytes)
@@ -108,8 +140,9 @@ def build_router(state: ServerState) -> APIRouter:
         try:
             chunks = state.assistant.index.count()
         except Exception as exc:  # readiness: any failure to read the index means not ready
-            return JSONResponse({"status": "unavailable", **error_body(503, str(exc))},
-                                status_code=503)
+            return JSONResponse(
+                {"status": "unavailable", **error_body(503, str(exc))}, status_code=503
+            )
         return {"status": "ok", "chunks": chunks, "embedder": state.assistant.embedder.name}
 
     return router
@@ -120,24 +153,45 @@ async def _read_uploads(request: Request, max_bytes: int) -> list[Upload]:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
         form = await request.form(max_part_size=max_bytes)
-        files = [f for f in form.getlist("files") if hasattr(f, "read")]
+        files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
         if not files:
-            raise HTTPException(400, "expected one or more files in the multipart field "
-                                     "'files', got none")
+            raise HTTPException(
+                400, "expected one or more files in the multipart field 'files', got none"
+            )
         return [Upload(f.filename or "upload", await f.read()) for f in files]
     if kind in JSONL_TYPES:
         body = await request.body()
         if not body.strip():
-            raise HTTPException(400, "expected JSONL (one article object per line), got "
-                                     "an empty body")
+            raise HTTPException(
+                400, "expected JSONL (one article object per line), got an empty body"
+            )
         return [Upload("body.jsonl", body)]
-    raise HTTPException(415, f"expected multipart/form-data (field 'files') or "
-                             f"application/x-ndjson, got {kind or 'no content type'}")
+    raise HTTPException(
+        415,
+        f"expected multipart/form-data (field 'files') or "
+        f"application/x-ndjson, got {kind or 'no content type'}",
+    )
 
 
-INGEST_OPENAPI = {"requestBody": {"required": True, "content": {
-    "multipart/form-data": {"schema": {"type": "object", "properties": {
-        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}},
-    "application/x-ndjson": {"schema": {"type": "string", "description":
-        'one JSON object per line: {"id", "title", "text", "language"?, "source"?, '
-        '"published"?, "url"?}'}}}}}
+INGEST_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                    },
+                }
+            },
+            "application/x-ndjson": {
+                "schema": {
+                    "type": "string",
+                    "description": 'one JSON object per line: {"id", "title", "text", '
+                    '"language"?, "source"?, "published"?, "url"?}',
+                }
+            },
+        },
+    }
+}

@@ -1,18 +1,20 @@
 """The combined app: the HTTP API and the Gradio UI on one FastAPI app, one port."""
+
 from __future__ import annotations
 
 import os
 
 from ..chain import Assistant
-from ..config import Settings
 from ..errors import AssistantError
 from .security import GuardMiddleware, check_exposure
 from .state import ServerState
 
-DESCRIPTION = ("Question answering over German and English news with checked citations. "
-               "`/api/*` is this assistant's API; `/v1/*` is OpenAI-compatible; `/mcp` is "
-               "its Model Context Protocol server (tools ask, search). "
-               "See docs/api.md.")
+DESCRIPTION = (
+    "Question answering over German and English news with checked citations. "
+    "`/api/*` is this assistant's API; `/v1/*` is OpenAI-compatible; `/mcp` is "
+    "its Model Context Protocol server (tools ask, search). "
+    "See docs/api.md."
+)
 
 
 def build_app(assistant: Assistant, with_ui: bool = True):
@@ -38,9 +40,16 @@ def build_app(assistant: Assistant, with_ui: bool = True):
 
         from .ui import CSS, build_blocks
 
-        app = gr.mount_gradio_app(app, build_blocks(state), path="/", ssr_mode=False,
-                                  max_file_size=assistant.settings.max_upload_bytes,
-                                  footer_links=["api"], css=CSS, mcp_server=False)
+        app = gr.mount_gradio_app(
+            app,
+            build_blocks(state),
+            path="/",
+            ssr_mode=False,
+            max_file_size=assistant.settings.max_upload_bytes,
+            footer_links=["api"],
+            css=CSS,
+            mcp_server=False,
+        )
     return app
 
 
@@ -67,8 +76,10 @@ def _add_error_handlers(app) -> None:
         errors = exc.errors()
         malformed = any(e.get("type") == "json_invalid" for e in errors)
         message = "; ".join(_describe(e) for e in errors)
-        body = error_body(400 if malformed else 422,
-                          ("malformed JSON: " if malformed else "invalid request: ") + message)
+        body = error_body(
+            400 if malformed else 422,
+            ("malformed JSON: " if malformed else "invalid request: ") + message,
+        )
         body["error"]["detail"] = [{k: e.get(k) for k in ("loc", "msg", "type")} for e in errors]
         return reply(request, 400 if malformed else 422, body)
 

@@ -10,15 +10,18 @@ Two transports serve the same server: stdio (``assistant mcp``; stdout is the pr
 stream) and streamable HTTP at ``/mcp`` on the app (``mount_mcp``), behind the API's bearer
 key (``security.API_PREFIXES``).
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
+from starlette.routing import Route
 
 from ..chain import Assistant
 from ..errors import AssistantError
@@ -29,7 +32,8 @@ MCP_PATH = "/mcp"
 INSTRUCTIONS = (
     "Answers questions about a fixed collection of German and English news articles. Use "
     "`ask` for an answer with checked citations, `search` to see which article passages "
-    "match. Only the indexed articles are known; nothing is looked up on the web.")
+    "match. Only the indexed articles are known; nothing is looked up on the web."
+)
 
 ASK_DESCRIPTION = """Answer a question from the indexed news articles, with citations.
 
@@ -49,21 +53,27 @@ published (YYYY-MM-DD or ""), url, score (0..1, how likely the chunk answers the
 the chunk `text`. Uses the same retrieval and ranking as `ask`; use it to browse or to read
 more around a citation, and `ask` for an answer."""
 
-Language = Annotated[str | None, Field(description="only articles in this language: 'de' or "
-                                                   "'en'")]
-Source = Annotated[str | None, Field(description="only articles from this source (its name "
-                                                 "as in citations[].source)")]
-From = Annotated[str | None, Field(description="only articles published on or after this "
-                                               "day, YYYY-MM-DD")]
-To = Annotated[str | None, Field(description="only articles published on or before this "
-                                             "day, YYYY-MM-DD")]
+Language = Annotated[str | None, Field(description="only articles in this language: 'de' or 'en'")]
+Source = Annotated[
+    str | None,
+    Field(description="only articles from this source (its name as in citations[].source)"),
+]
+From = Annotated[
+    str | None, Field(description="only articles published on or after this day, YYYY-MM-DD")
+]
+To = Annotated[
+    str | None, Field(description="only articles published on or before this day, YYYY-MM-DD")
+]
 Question = Annotated[str, Field(description="the question, in German or English")]
 Query = Annotated[str, Field(description="what to look for, in German or English")]
-AnswerTopK = Annotated[int | None, Field(description="chunks the answer may cite, 0-100; "
-                                                     "omitted: the configured number")]
+AnswerTopK = Annotated[
+    int | None,
+    Field(description="chunks the answer may cite, 0-100; omitted: the configured number"),
+]
 SearchTopK = Annotated[int, Field(description="how many chunks to return, 0-100")]
-READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
-                            open_world_hint=False)
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
 
 
 class SearchHit(BaseModel):
@@ -89,30 +99,50 @@ class SearchResults(BaseModel):
 
 def build_mcp(assistant: Assistant) -> MCPServer:
     """The MCP server with the tools ``ask`` and ``search``, both calling ``assistant.ask``."""
-    server = MCPServer("news-assistant", title="News assistant", version="0.1.0",
-                       instructions=INSTRUCTIONS, log_level="WARNING")
+    server = MCPServer(
+        "news-assistant",
+        title="News assistant",
+        version="0.1.0",
+        instructions=INSTRUCTIONS,
+        log_level="WARNING",
+    )
 
-    @server.tool(description=ASK_DESCRIPTION, title="Ask the news articles",
-                 annotations=READ_ONLY)
-    def ask(question: Question, language: Language = None, source: Source = None,
-            published_from: From = None, published_to: To = None, top_k: AnswerTopK = None,
-            ) -> Annotated[CallToolResult, dict[str, Any]]:
+    @server.tool(description=ASK_DESCRIPTION, title="Ask the news articles", annotations=READ_ONLY)
+    def ask(
+        question: Question,
+        language: Language = None,
+        source: Source = None,
+        published_from: From = None,
+        published_to: To = None,
+        top_k: AnswerTopK = None,
+    ) -> Annotated[CallToolResult, dict[str, Any]]:
         filters = (language, source, published_from, published_to)
         return respond(assistant, question, filters, top_k, Answer.to_dict)
 
-    @server.tool(description=SEARCH_DESCRIPTION, title="Search the news articles",
-                 annotations=READ_ONLY)
-    def search(query: Query, language: Language = None, source: Source = None,
-               published_from: From = None, published_to: To = None, top_k: SearchTopK = 5,
-               ) -> Annotated[CallToolResult, SearchResults]:
+    @server.tool(
+        description=SEARCH_DESCRIPTION, title="Search the news articles", annotations=READ_ONLY
+    )
+    def search(
+        query: Query,
+        language: Language = None,
+        source: Source = None,
+        published_from: From = None,
+        published_to: To = None,
+        top_k: SearchTopK = 5,
+    ) -> Annotated[CallToolResult, SearchResults]:
         filters = (language, source, published_from, published_to)
         return respond(assistant, query, filters, top_k, search_results)
 
     return server
 
 
-def respond(assistant: Assistant, question: str, filters: tuple, top_k: int | None,
-            shape: Callable[[Answer], dict]) -> CallToolResult:
+def respond(
+    assistant: Assistant,
+    question: str,
+    filters: tuple,
+    top_k: int | None,
+    shape: Callable[[Answer], dict],
+) -> CallToolResult:
     """``shape(answer)`` for the one request record, as structured content and as its JSON
     text; an AssistantError is a tool error whose text is the wire error body
     (``{"error": {"type", "message"}}``), so the calling model can read and correct it."""
@@ -125,16 +155,27 @@ def respond(assistant: Assistant, question: str, filters: tuple, top_k: int | No
 
 def _json_result(data: dict, error: bool = False) -> CallToolResult:
     text = TextContent(type="text", text=json.dumps(data, ensure_ascii=False))
-    return CallToolResult(content=[text], structured_content=None if error else data,
-                          is_error=error)
+    return CallToolResult(
+        content=[text], structured_content=None if error else data, is_error=error
+    )
 
 
 def search_results(answer: Answer) -> dict:
     """The answer's ranked chunks, with the fields a reader needs to cite them (SearchResults)."""
-    hits = [{"rank": r.rank, "chunk_id": r.chunk.id, "article_id": r.chunk.article_id,
-             "title": r.chunk.title, "source": r.chunk.source, "published": r.chunk.published,
-             "url": r.chunk.url, "score": round(r.score, 4), "text": r.chunk.text}
-            for r in answer.retrieved]
+    hits = [
+        {
+            "rank": r.rank,
+            "chunk_id": r.chunk.id,
+            "article_id": r.chunk.article_id,
+            "title": r.chunk.title,
+            "source": r.chunk.source,
+            "published": r.chunk.published,
+            "url": r.chunk.url,
+            "score": round(r.score, 4),
+            "text": r.chunk.text,
+        }
+        for r in answer.retrieved
+    ]
     return {"query": answer.query or answer.question, "results": hits}
 
 
@@ -155,21 +196,29 @@ def mount_mcp(app, assistant: Assistant) -> None:
     """
     settings = assistant.settings
     server = build_mcp(assistant)
-    http = server.streamable_http_app(streamable_http_path=MCP_PATH, stateless_http=True,
-                                      json_response=True, host=settings.host,
-                                      max_request_body_size=settings.max_body_bytes)
-    endpoint = next(route.endpoint for route in http.routes if route.path == MCP_PATH)
+    http = server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        stateless_http=True,
+        json_response=True,
+        host=settings.host,
+        max_request_body_size=settings.max_body_bytes,
+    )
+    endpoint = next(
+        route.endpoint
+        for route in http.routes
+        if isinstance(route, Route) and route.path == MCP_PATH
+    )
     for path in (MCP_PATH, MCP_PATH + "/"):
         app.router.add_route(path, endpoint, include_in_schema=False)
-    app.router.lifespan_context = _with_manager(server.session_manager,
-                                                app.router.lifespan_context)
+    app.router.lifespan_context = _with_manager(server.session_manager, app.router.lifespan_context)
 
 
 def _with_manager(manager, lifespan):
     """``lifespan`` with the MCP session manager running around it."""
+
     @asynccontextmanager
     async def running(app):
-        async with manager.run():
-            async with lifespan(app) as state:
-                yield state
+        async with manager.run(), lifespan(app) as state:
+            yield state
+
     return running

@@ -5,6 +5,7 @@ markers, the same in every streamed delta as in the final text; the citations an
 sentence checks travel in extra fields (``citations``, ``sentences``, ``query``, ...) of
 the response and of the final stream chunk (``wire.py``).
 """
+
 from __future__ import annotations
 
 import time
@@ -59,8 +60,9 @@ class ChatRequest(BaseModel):
 def conversation(messages: list[Message]) -> tuple[str, list[tuple[str, str]]]:
     """The last user message as the question; earlier user/assistant pairs as history."""
     if messages[-1].role != "user":
-        raise HTTPException(400, f"expected the last message to be from the user, got "
-                                 f"{messages[-1].role!r}")
+        raise HTTPException(
+            400, f"expected the last message to be from the user, got {messages[-1].role!r}"
+        )
     history: list[tuple[str, str]] = []
     pending: str | None = None
     for message in messages[:-1]:
@@ -75,8 +77,12 @@ def conversation(messages: list[Message]) -> tuple[str, list[tuple[str, str]]]:
 def chat_request(body: ChatRequest) -> AskRequest:
     """The request record from an OpenAI chat request."""
     question, history = conversation(body.messages)
-    return AskRequest(question, tuple(history),
-                      body.filters.to_filters() if body.filters else Filters(), body.top_k)
+    return AskRequest(
+        question,
+        tuple(history),
+        body.filters.to_filters() if body.filters else Filters(),
+        body.top_k,
+    )
 
 
 def build_openai_router(state: ServerState) -> APIRouter:
@@ -86,19 +92,29 @@ def build_openai_router(state: ServerState) -> APIRouter:
     @router.get("/models", summary="The one model this server offers")
     def models():
         """OpenAI's model list with the assistant as the only model."""
-        return {"object": "list", "data": [{"id": MODEL_ID, "object": "model",
-                                            "created": 0, "owned_by": "news-assistant"}]}
+        return {
+            "object": "list",
+            "data": [
+                {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "news-assistant"}
+            ],
+        }
 
     @router.post("/chat/completions", summary="OpenAI-compatible chat completion")
     def chat(body: ChatRequest):
         """Answer the last user message; ``stream`` gives chat.completion.chunk events."""
         request = chat_request(body)
-        meta = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()),
-                "model": body.model}
+        meta = {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "created": int(time.time()),
+            "model": body.model,
+        }
         if not body.stream:
             return openai_completion(state.assistant.ask(request), meta)
         events = start_stream(state.assistant.stream(request))
-        return StreamingResponse(openai_chunks(events, meta), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(
+            openai_chunks(events, meta),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache"},
+        )
 
     return router

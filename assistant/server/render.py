@@ -5,19 +5,22 @@ to source n, and sentences the citation check could not support marked with ⚠ 
 note. The sources panel is HTML: one card per citation with title, source and date, and
 the whole chunk text with the supporting sentence highlighted.
 """
+
 from __future__ import annotations
 
 import html
 import re
 
-from ..text import MARKER
 from ..records import Answer, Citation
+from ..text import MARKER
 
 UNSUPPORTED = {"de": "nicht durch die Quelle gestützt", "en": "not supported by its source"}
 BACKS = {"de": "Belegt in der Antwort:", "en": "Backs these answer sentences:"}
 SOURCES_TITLE = {"de": "Quellen", "en": "Sources"}
-NO_SOURCES = {"de": "Keine Quellen: die Antwort zitiert keinen Artikel.",
-              "en": "No sources: the answer cites no article."}
+NO_SOURCES = {
+    "de": "Keine Quellen: die Antwort zitiert keinen Artikel.",
+    "en": "No sources: the answer cites no article.",
+}
 
 
 def _marker_html(match: re.Match) -> str:
@@ -87,33 +90,47 @@ def sources_html(answer: Answer | None) -> str:
 
 def _card(citation: Citation, answer: Answer) -> str:
     meta = " · ".join(html.escape(x) for x in (citation.source, citation.published) if x)
-    link = (f' · <a href="{html.escape(citation.url)}" target="_blank" rel="noopener">link</a>'
-            if citation.url.startswith(("http://", "https://")) else "")
+    link = (
+        f' · <a href="{html.escape(citation.url)}" target="_blank" rel="noopener">link</a>'
+        if citation.url.startswith(("http://", "https://"))
+        else ""
+    )
     backs = [s for s in answer.sentences if citation.n in s.citations]
     lead = answer.lead if answer.lead and any(s.text == answer.lead for s in backs) else ""
-    backed = "".join(f"<li>{'' if s.supported else '⚠ '}{html.escape(s.text)}</li>"
-                     for s in backs)
+    backed = "".join(f"<li>{'' if s.supported else '⚠ '}{html.escape(s.text)}</li>" for s in backs)
     label = BACKS.get(answer.language, BACKS["en"])
-    return (f'<div class="source-card" id="source-{citation.n}">'
-            f'<div class="source-head"><b>[{citation.n}] {html.escape(citation.title)}</b></div>'
-            f'<div class="source-meta">{meta}{link}</div>'
-            + (f'<div class="source-backs">{label}<ul>{backed}</ul></div>' if backed else "")
-            + f'<p class="source-text">'
-            f'{highlighted_chunk(citation, tuple(s.text for s in backs), lead)}</p></div>')
+    return (
+        f'<div class="source-card" id="source-{citation.n}">'
+        f'<div class="source-head"><b>[{citation.n}] {html.escape(citation.title)}</b></div>'
+        f'<div class="source-meta">{meta}{link}</div>'
+        + (f'<div class="source-backs">{label}<ul>{backed}</ul></div>' if backed else "")
+        + f'<p class="source-text">'
+        f"{highlighted_chunk(citation, tuple(s.text for s in backs), lead)}</p></div>"
+    )
 
 
 def stats_markdown(stats) -> str:
     """The index panel's summary: totals, then articles/chunks per language and source."""
     if stats.chunks == 0:
-        return ("**The index is empty.** Upload articles below (txt, md, html, jsonl) or run "
-                "`assistant ingest corpus`.")
-    lines = [f"**{stats.articles} articles, {stats.chunks} chunks** · embedder "
-             f"`{stats.embedder}` · last update {stats.last_update or 'unknown'}", "",
-             "| | articles | chunks |", "|---|---:|---:|"]
+        return (
+            "**The index is empty.** Upload articles below (txt, md, html, jsonl) or run "
+            "`assistant ingest corpus`."
+        )
+    lines = [
+        f"**{stats.articles} articles, {stats.chunks} chunks** · embedder "
+        f"`{stats.embedder}` · last update {stats.last_update or 'unknown'}",
+        "",
+        "| | articles | chunks |",
+        "|---|---:|---:|",
+    ]
     for key in stats.articles_by_language:
-        lines.append(f"| language `{key}` | {stats.articles_by_language[key]} | "
-                     f"{stats.chunks_by_language.get(key, 0)} |")
+        lines.append(
+            f"| language `{key}` | {stats.articles_by_language[key]} | "
+            f"{stats.chunks_by_language.get(key, 0)} |"
+        )
     for key in stats.articles_by_source:
-        lines.append(f"| source {key} | {stats.articles_by_source[key]} | "
-                     f"{stats.chunks_by_source.get(key, 0)} |")
+        lines.append(
+            f"| source {key} | {stats.articles_by_source[key]} | "
+            f"{stats.chunks_by_source.get(key, 0)} |"
+        )
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 Pure ASGI middleware, so the limits hold for streamed and multipart bodies too and a
 refused request never reaches FastAPI or Gradio.
 """
+
 from __future__ import annotations
 
 import base64
@@ -34,13 +35,20 @@ def check_exposure(settings: Settings) -> None:
     """Refuse to serve beyond loopback without both credentials, unless explicitly allowed."""
     if is_loopback(settings.host) or settings.allow_no_auth:
         return
-    missing = [name for name, value in (("ASSISTANT_API_KEY", settings.api_key),
-                                        ("ASSISTANT_UI_PASSWORD", settings.ui_password))
-               if value is None]
+    missing = [
+        name
+        for name, value in (
+            ("ASSISTANT_API_KEY", settings.api_key),
+            ("ASSISTANT_UI_PASSWORD", settings.ui_password),
+        )
+        if value is None
+    ]
     if missing:
-        raise ConfigError(f"binding to {settings.host} exposes the assistant beyond this "
-                          f"machine: set {' and '.join(missing)}, or ASSISTANT_ALLOW_NO_AUTH="
-                          f"true to serve without authentication")
+        raise ConfigError(
+            f"binding to {settings.host} exposes the assistant beyond this "
+            f"machine: set {' and '.join(missing)}, or ASSISTANT_ALLOW_NO_AUTH="
+            f"true to serve without authentication"
+        )
 
 
 async def send_error(send, status: int, message: str, headers: dict | None = None) -> None:
@@ -63,22 +71,25 @@ class GuardMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                   for k, v in scope.get("headers", [])}
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
         refusal = self.refusal(path, headers.get("authorization", ""))
         if refusal:
             return await send_error(send, *refusal)
         limit = self.limit(path)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            return await send_error(send, 413, f"expected a request body of at most {limit} "
-                                               f"bytes, got {declared}")
+            return await send_error(
+                send, 413, f"expected a request body of at most {limit} bytes, got {declared}"
+            )
         if declared.isdigit():
             return await self.app(scope, receive, send)  # the server enforces the length
         body = await _read_limited(receive, limit)  # chunked: buffer up to the limit
         if body is None:
-            return await send_error(send, 413, f"expected a request body of at most {limit} "
-                                               f"bytes, got more")
+            return await send_error(
+                send, 413, f"expected a request body of at most {limit} bytes, got more"
+            )
         return await self.app(scope, _replay(body, receive), send)
 
     def limit(self, path: str) -> int:
@@ -95,19 +106,27 @@ class GuardMiddleware:
             key = self.settings.api_key
             if key is None or _bearer_ok(authorization, key.get_secret_value()):
                 return None
-            return (401, "expected 'Authorization: Bearer <api key>' (ASSISTANT_API_KEY)",
-                    {"www-authenticate": "Bearer"})
+            return (
+                401,
+                "expected 'Authorization: Bearer <api key>' (ASSISTANT_API_KEY)",
+                {"www-authenticate": "Bearer"},
+            )
         password = self.settings.ui_password
-        if password is None or _basic_ok(authorization, self.settings.ui_username,
-                                         password.get_secret_value()):
+        if password is None or _basic_ok(
+            authorization, self.settings.ui_username, password.get_secret_value()
+        ):
             return None
-        return (401, "expected HTTP basic auth for the UI",
-                {"www-authenticate": 'Basic realm="news assistant", charset="UTF-8"'})
+        return (
+            401,
+            "expected HTTP basic auth for the UI",
+            {"www-authenticate": 'Basic realm="news assistant", charset="UTF-8"'},
+        )
 
 
 async def _read_limited(receive, limit: int) -> bytes | None:
     """The whole request body, or None as soon as it exceeds ``limit`` bytes."""
-    parts, size = [], 0
+    parts: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
@@ -130,6 +149,7 @@ def _replay(body: bytes, receive):
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
         return await receive()
+
     return replayed
 
 
@@ -146,5 +166,6 @@ def _basic_ok(authorization: str, username: str, password: str) -> bool:
         user, _, given = base64.b64decode(encoded.strip()).decode("utf-8").partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return False
-    return hmac.compare_digest(user.encode(), username.encode()) and \
-        hmac.compare_digest(given.encode(), password.encode())
+    return hmac.compare_digest(user.encode(), username.encode()) and hmac.compare_digest(
+        given.encode(), password.encode()
+    )

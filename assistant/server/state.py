@@ -3,12 +3,13 @@
 Uploaded files are kept (one folder per upload under ``uploads_dir``) before they are
 indexed, so a failed or interrupted ingest loses nothing and can be repeated.
 """
+
 from __future__ import annotations
 
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePath
 
 from ..chain import Assistant
@@ -47,11 +48,13 @@ class ServerState:
         """Counts of the index (see ``assistant.stats``)."""
         return index_stats(self.assistant.index, self.settings.index_dir, self.last_ingest)
 
-    def ingest_uploads(self, uploads: list[Upload],
-                       progress: ProgressFactory | None = None) -> IngestReport:
+    def ingest_uploads(
+        self, uploads: list[Upload], progress: ProgressFactory | None = None
+    ) -> IngestReport:
         """Keep the files, index them, and report per-file problems as ``skipped``."""
-        folder = self.uploads_dir / (datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-                                     + "-" + uuid.uuid4().hex[:6])
+        folder = self.uploads_dir / (
+            datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        )
         folder.mkdir(parents=True, exist_ok=True)
         rejected: list[Skipped] = []
         for upload in uploads:
@@ -60,7 +63,7 @@ class ServerState:
                 rejected.append(Skipped(upload.name, problem))
         with self.ingest_lock:  # two concurrent ingests would embed the same texts twice
             report = self.assistant.ingest(folder, progress=progress or _silent)
-            self.last_ingest = datetime.now(timezone.utc)
+            self.last_ingest = datetime.now(UTC)
         report.skipped = rejected + [_relative(s, folder) for s in report.skipped]
         return report
 
@@ -71,7 +74,9 @@ class ServerState:
         if not name or name.startswith("."):
             return f"expected a file name, got {upload.name!r}"
         if PurePath(name).suffix.lower() not in SUFFIXES:
-            return f"expected one of {', '.join(SUFFIXES)}, got {PurePath(name).suffix or 'no suffix'}"
+            return (
+                f"expected one of {', '.join(SUFFIXES)}, got {PurePath(name).suffix or 'no suffix'}"
+            )
         if not upload.data.strip():
             return "expected article text, got an empty file"
         (folder / name).write_bytes(upload.data)

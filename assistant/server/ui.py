@@ -3,19 +3,22 @@
 Every event calls the shared ``ServerState`` (and through it ``Assistant``) only; every
 ``AssistantError`` is shown to the user as its message.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..errors import AssistantError
 from ..ingest.loaders import SUFFIXES
-from ..records import AskRequest, ErrorEvent, FinalAnswer, Filters
+from ..records import AskRequest, ErrorEvent, Filters, FinalAnswer
 from .render import answer_markdown, sources_html, stats_markdown
 from .state import ServerState, Upload
 
 ANY = "(any)"
-EMPTY_INDEX = ("⚠ The index is empty, so there is nothing to answer from. Upload articles "
-               "in the **Index** tab (or run `assistant ingest corpus`), then ask again.")
+EMPTY_INDEX = (
+    "⚠ The index is empty, so there is nothing to answer from. Upload articles "
+    "in the **Index** tab (or run `assistant ingest corpus`), then ask again."
+)
 CSS = """
 .source-card {border: 1px solid var(--border-color-primary); border-radius: 8px;
   padding: 8px 12px; margin-bottom: 10px;}
@@ -26,18 +29,34 @@ CSS = """
 """
 
 
-def parse_filters(language: str | None, source: str | None, date_from: str | None,
-                  date_to: str | None) -> Filters:
+def parse_filters(
+    language: str | None, source: str | None, date_from: str | None, date_to: str | None
+) -> Filters:
     """Filters from the UI controls ("(any)" is no restriction); bad input is a QuestionError."""
-    return Filters.parse(None if language == ANY else language,
-                         None if (source or "").strip() == ANY else source, date_from, date_to)
+    return Filters.parse(
+        None if language == ANY else language,
+        None if (source or "").strip() == ANY else source,
+        date_from,
+        date_to,
+    )
 
 
-def chat_events(state: ServerState, message: str, chat: list, turns: list, language: str,
-                source: str, date_from: str, date_to: str, show_query: bool):
+def chat_events(
+    state: ServerState,
+    message: str,
+    chat: list,
+    turns: list,
+    language: str,
+    source: str,
+    date_from: str,
+    date_to: str,
+    show_query: bool,
+):
     """Yield (chat, sources html, turns, textbox) while the answer streams in."""
-    chat = list(chat or []) + [{"role": "user", "content": message or ""},
-                               {"role": "assistant", "content": ""}]
+    chat = list(chat or []) + [
+        {"role": "user", "content": message or ""},
+        {"role": "assistant", "content": ""},
+    ]
     turns = list(turns or [])
     try:
         filters = parse_filters(language, source, date_from, date_to)
@@ -80,8 +99,9 @@ class GradioProgress:
 def ingest_files(state: ServerState, paths: list[str] | None, progress) -> tuple[str, str]:
     """Index uploaded files; a report with every file's problem, and the new stats."""
     if not paths:
-        return "⚠ Choose one or more files first (txt, md, html, jsonl).", \
-            stats_markdown(state.stats())
+        return "⚠ Choose one or more files first (txt, md, html, jsonl).", stats_markdown(
+            state.stats()
+        )
     uploads = [Upload(Path(p).name, Path(p).read_bytes()) for p in paths]
     try:
         report = state.ingest_uploads(uploads, progress=lambda: GradioProgress(progress))
@@ -102,34 +122,40 @@ def build_blocks(state: ServerState):
     import gradio as gr
 
     with gr.Blocks(title="News assistant", analytics_enabled=False) as blocks:
-        gr.Markdown("## News assistant\nAsk about the indexed articles; every statement "
-                    "is cited `[n]` and checked against its source.")
+        gr.Markdown(
+            "## News assistant\nAsk about the indexed articles; every statement "
+            "is cited `[n]` and checked against its source."
+        )
         with gr.Tab("Chat"):
             source = _chat_tab(gr, state)
         with gr.Tab("Index"):
             stats = _index_tab(gr, state, source)
-        blocks.load(lambda: (stats_markdown(state.stats()),
-                             gr.update(choices=source_choices(state))),
-                    outputs=[stats, source], api_visibility="private")
+        blocks.load(
+            lambda: (stats_markdown(state.stats()), gr.update(choices=source_choices(state))),
+            outputs=[stats, source],
+            api_visibility="private",
+        )
     return blocks
 
 
 def _chat_tab(gr, state: ServerState):
     with gr.Row():
         with gr.Column(scale=3):
-            chat = gr.Chatbot(label="Chat", height=460, elem_id="chat",
-                              feedback_options=None)
+            chat = gr.Chatbot(label="Chat", height=460, elem_id="chat", feedback_options=None)
             turns = gr.State([])
-            message = gr.Textbox(label="Question", elem_id="question", lines=1,
-                                 placeholder="Wie viele nordkoreanische Soldaten …?",
-                                 max_length=state.settings.max_question_chars + 1)
+            message = gr.Textbox(
+                label="Question",
+                elem_id="question",
+                lines=1,
+                placeholder="Wie viele nordkoreanische Soldaten …?",
+                max_length=state.settings.max_question_chars + 1,
+            )
             with gr.Row():
                 send = gr.Button("Ask", variant="primary", elem_id="ask")
                 clear = gr.Button("New conversation")
             with gr.Accordion("Filters and options", open=False):
                 language = gr.Dropdown([ANY, "de", "en"], value=ANY, label="Language")
-                source = gr.Dropdown([ANY], value=ANY, label="Source",
-                                     allow_custom_value=True)
+                source = gr.Dropdown([ANY], value=ANY, label="Source", allow_custom_value=True)
                 date_from = gr.Textbox(label="Published from (YYYY-MM-DD)")
                 date_to = gr.Textbox(label="Published to (YYYY-MM-DD)")
                 show_query = gr.Checkbox(label="Show the search query (resolved follow-up)")
@@ -139,24 +165,33 @@ def _chat_tab(gr, state: ServerState):
 
     def respond(*args):
         yield from chat_events(state, *args)
+
     send.click(respond, inputs, [chat, sources, turns, message], api_name="chat")
     message.submit(respond, inputs, [chat, sources, turns, message], api_visibility="private")
-    clear.click(lambda: ([], sources_html(None), [], ""), None,
-                [chat, sources, turns, message], api_visibility="private")
+    clear.click(
+        lambda: ([], sources_html(None), [], ""),
+        None,
+        [chat, sources, turns, message],
+        api_visibility="private",
+    )
     return source
 
 
 def _index_tab(gr, state: ServerState, source):
     stats = gr.Markdown("…", elem_id="index-stats")
-    files = gr.File(label="Articles (" + ", ".join(SUFFIXES) + ")", file_count="multiple",
-                    file_types=list(SUFFIXES))
+    files = gr.File(
+        label="Articles (" + ", ".join(SUFFIXES) + ")",
+        file_count="multiple",
+        file_types=list(SUFFIXES),
+    )
     index_button = gr.Button("Index files", variant="primary")
     report = gr.Markdown(elem_id="ingest-report")
     refresh = gr.Button("Refresh counts")
 
-    def ingest(paths, progress=gr.Progress()):
+    def ingest(paths, progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
         text, counts = ingest_files(state, paths, progress)
         return text, counts, gr.update(choices=source_choices(state))
+
     index_button.click(ingest, files, [report, stats, source], api_name="ingest")
     refresh.click(lambda: stats_markdown(state.stats()), None, stats, api_visibility="private")
     return stats

@@ -5,21 +5,30 @@ body ``{"error": {"type": ..., "message": ...}}``; once a stream has started (st
 sent), the same object is the stream's last event. Text deltas carry final marker numbers
 (``[n]`` is citation ``n`` everywhere), so a client may render them as they arrive.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from collections.abc import Iterator
 
-from ..errors import (AssistantError, ConfigError, IndexMismatchError, ProviderError,
-                      QuestionError, StoreError)
+from ..errors import (
+    AssistantError,
+    ConfigError,
+    IndexMismatchError,
+    ProviderError,
+    QuestionError,
+    StoreError,
+)
 from ..records import Answer, AnswerEvent, ErrorEvent, FinalAnswer, TextDelta
 
-ERROR_TYPES = ((QuestionError, 400, "invalid_request_error"),
-               (IndexMismatchError, 409, "index_mismatch"),
-               (ProviderError, 502, "provider_error"),
-               (ConfigError, 503, "configuration_error"),
-               (StoreError, 503, "store_error"),
-               (AssistantError, 400, "invalid_request_error"))
+ERROR_TYPES = (
+    (QuestionError, 400, "invalid_request_error"),
+    (IndexMismatchError, 409, "index_mismatch"),
+    (ProviderError, 502, "provider_error"),
+    (ConfigError, 503, "configuration_error"),
+    (StoreError, 503, "store_error"),
+    (AssistantError, 400, "invalid_request_error"),
+)
 
 
 def error_status(exc: AssistantError) -> int:
@@ -51,21 +60,27 @@ def sse_events(events: Iterator[AnswerEvent]) -> Iterator[str]:
         elif isinstance(event, FinalAnswer):
             yield sse("answer", event.answer.to_dict())
         else:
-            yield sse("error", {**assistant_error_body(event.error),
-                                "status": error_status(event.error)})
+            yield sse(
+                "error", {**assistant_error_body(event.error), "status": error_status(event.error)}
+            )
 
 
 def openai_extras(answer: Answer) -> dict:
     """The fields a plain OpenAI client ignores and ours reads: citations and checks."""
     data = answer.to_dict()
-    return {key: data[key] for key in ("citations", "sentences", "query", "answerable",
-                                       "confidence", "lead")}
+    return {
+        key: data[key]
+        for key in ("citations", "sentences", "query", "answerable", "confidence", "lead")
+    }
 
 
 def openai_chunk(meta: dict, delta: dict, finish: str | None = None, **extra) -> str:
-    data = {**meta, "object": "chat.completion.chunk",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish,
-                         "logprobs": None}], **extra}
+    data = {
+        **meta,
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+        **extra,
+    }
     return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
@@ -84,8 +99,17 @@ def openai_chunks(events: Iterator[AnswerEvent], meta: dict) -> Iterator[str]:
 
 def openai_completion(answer: Answer, meta: dict) -> dict:
     """A ``chat.completion`` object for a finished answer."""
-    return {**meta, "object": "chat.completion",
-            "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                         "message": {"role": "assistant", "content": answer.answer}}],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-            **openai_extras(answer)}
+    return {
+        **meta,
+        "object": "chat.completion",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "logprobs": None,
+                "message": {"role": "assistant", "content": answer.answer},
+            }
+        ],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        **openai_extras(answer),
+    }

@@ -1,4 +1,5 @@
 """The gate's pass/fail logic: floors, tolerance against the baseline, missing metrics."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,10 @@ def test_fails_when_dropping_more_than_tolerance_below_baseline():
 
 def test_a_missing_metric_fails_when_it_has_a_floor_or_baseline():
     failures = gate.check({"hit@5": None}, {"hit@5": 0.9}, {"faithfulness": 1.0}, 0.05)
-    assert {(f.metric, f.why) for f in failures} == {("hit@5", "floor"),
-                                                     ("faithfulness", "baseline")}
+    assert {(f.metric, f.why) for f in failures} == {
+        ("hit@5", "floor"),
+        ("faithfulness", "baseline"),
+    }
     assert "n/a (no item to compute it on)" in failures[0].message()
 
 
@@ -46,6 +49,8 @@ def test_baseline_round_trip(tmp_path):
 
 
 def test_worst_items_lists_lowest_scores_first():
-    items = [ItemResult(EvalItem(str(i), "q", "de", True), scores={"correct": s})
-             for i, s in enumerate([1.0, 0.0, 0.5, None])]
+    items = [
+        ItemResult(EvalItem(str(i), "q", "de", True), scores={"correct": s})
+        for i, s in enumerate([1.0, 0.0, 0.5, None])
+    ]
     assert gate.worst_items(items, "correct") == ["1", "2"]

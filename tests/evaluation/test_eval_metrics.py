@@ -1,4 +1,5 @@
 """Every metric on small hand-computed cases with exact expected values."""
+
 from __future__ import annotations
 
 import pytest
@@ -43,10 +44,12 @@ def test_rank_hits_and_reciprocal_rank():
 
 
 def test_citation_recall_counts_sentences_supported_by_their_citations():
-    pairs = [("putin spoke", ["putin spoke on friday"]),      # supported
-             ("kim spoke", ["putin spoke on friday"]),        # not supported
-             ("putin spoke friday", []),                      # cites nothing
-             ("putin friday", ["putin was here", "on friday"])]  # supported only together
+    pairs = [
+        ("putin spoke", ["putin spoke on friday"]),  # supported
+        ("kim spoke", ["putin spoke on friday"]),  # not supported
+        ("putin spoke friday", []),  # cites nothing
+        ("putin friday", ["putin was here", "on friday"]),
+    ]  # supported only together
     assert m.citation_recall(pairs, supports_if_all_words) == pytest.approx(2 / 4)
     assert m.citation_recall([], supports_if_all_words) is None
 

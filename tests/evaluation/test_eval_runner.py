@@ -1,5 +1,6 @@
 """The runner and reports on the fake assistant; a whole XQuAD-format run through the CLI
 code on the hashing embedder (fast, no model)."""
+
 from __future__ import annotations
 
 import json
@@ -14,16 +15,28 @@ from assistant.evaluation.judges import OfflineJudge
 from assistant.evaluation.runner import CachedEmbedder, run_items
 from assistant.evaluation.sets import FULL, EvalItem, EvalSet
 from assistant.providers import HashingEmbedder
-from tests.evaluation.test_eval_sets import write_squad
 from tests.conftest import write_fake_model
+from tests.evaluation.test_eval_sets import write_squad
 
 
 def items():
     return [
-        EvalItem("num", "Wie viele Soldaten hat Nordkorea nach Russland geschickt?", "de", True,
-                 ("12.000",), ("troops",)),
-        EvalItem("storm", "How strong were the winds of the storm on the coast?", "en", True,
-                 ("140 km/h",), ("weather",)),
+        EvalItem(
+            "num",
+            "Wie viele Soldaten hat Nordkorea nach Russland geschickt?",
+            "de",
+            True,
+            ("12.000",),
+            ("troops",),
+        ),
+        EvalItem(
+            "storm",
+            "How strong were the winds of the storm on the coast?",
+            "en",
+            True,
+            ("140 km/h",),
+            ("weather",),
+        ),
         EvalItem("empty", " ", "de", True, ("x",), ("troops",)),  # raises QuestionError
         EvalItem("off", "Wer gewann die Fußball Weltmeisterschaft 1954 in Bern?", "de", False),
     ]
@@ -83,10 +96,22 @@ def test_cached_embedder_embeds_each_text_once_and_persists(tmp_path):
 
 def test_xquad_run_end_to_end_writes_reports_and_applies_floors(tmp_path, capsys):
     write_squad(tmp_path / "xquad-dev.de.json", ["Alpha", "Beta", "Gamma", "Delta"])
-    settings = load_settings(embeddings="fake", eval_data_dir=tmp_path,
-                             answer_model=write_fake_model(tmp_path / "answer-model.json"))
-    args = _parser().parse_args(["eval", "--set", "xquad-de", "--index", str(tmp_path / "ix"),
-                                 "--out", str(tmp_path / "out")])
+    settings = load_settings(
+        embeddings="fake",
+        eval_data_dir=tmp_path,
+        answer_model=write_fake_model(tmp_path / "answer-model.json"),
+    )
+    args = _parser().parse_args(
+        [
+            "eval",
+            "--set",
+            "xquad-de",
+            "--index",
+            str(tmp_path / "ix"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     status = run_eval(args, settings, embedder=HashingEmbedder())
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     # Delta's 2 questions against the corpus without Delta; the questions of every
@@ -101,16 +126,22 @@ def test_xquad_run_end_to_end_writes_reports_and_applies_floors(tmp_path, capsys
     assert "<svg" in (tmp_path / "out" / "report.html").read_text()
     markdown = (tmp_path / "out" / "report.md").read_text()
     assert "## Worst items first" in markdown and "| hit@5 |" in markdown
-    assert f"gate {'passed' if status == 0 else 'FAILED'} for set xquad-de" in capsys.readouterr().out
+    assert (
+        f"gate {'passed' if status == 0 else 'FAILED'} for set xquad-de" in capsys.readouterr().out
+    )
 
 
 def test_report_breaks_results_down_by_kind():
     from assistant.evaluation.report import kind_rows
     from assistant.evaluation.runner import ItemResult
 
-    results = [ItemResult(EvalItem("a", "q", "de", True, kind="number"),
-                          scores={"answered": 1.0, "correct": 1.0}),
-               ItemResult(EvalItem("b", "q", "de", True, kind="number"),
-                          scores={"answered": 1.0, "correct": 0.0}),
-               ItemResult(EvalItem("c", "q", "en", False), scores={"declined": 0.0})]
+    results = [
+        ItemResult(
+            EvalItem("a", "q", "de", True, kind="number"), scores={"answered": 1.0, "correct": 1.0}
+        ),
+        ItemResult(
+            EvalItem("b", "q", "de", True, kind="number"), scores={"answered": 1.0, "correct": 0.0}
+        ),
+        ItemResult(EvalItem("c", "q", "en", False), scores={"declined": 0.0}),
+    ]
     assert kind_rows(results) == ["| en | 1 | - | 0/1 | - |", "| number | 2 | 2/2 | - | 1/2 |"]

@@ -1,5 +1,6 @@
 """CI's release gate: the real seed set with the real default embedder, end to end, through
 the ``assistant eval`` command; and proof that degrading retrieval makes it fail."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,9 @@ def test_seed_gate_passes(cache, tmp_path, capsys):
 
 
 def test_seed_gate_fails_naming_the_metric_when_retrieval_is_degraded(cache, tmp_path, capsys):
-    status = main(["eval", "--set", "seed", "--index", str(cache), "--out", str(tmp_path),
-                   "--top-k", "0"])
+    status = main(
+        ["eval", "--set", "seed", "--index", str(cache), "--out", str(tmp_path), "--top-k", "0"]
+    )
     captured = capsys.readouterr()
     assert status == 1
     assert "FAIL hit@5 = 0.000 is below its floor 0.900; worst items: de-" in captured.err

@@ -1,4 +1,5 @@
 """Eval set loaders: JSONL sets (the committed seed set included) and XQuAD."""
+
 from __future__ import annotations
 
 import json
@@ -6,9 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation.sets import (FULL, REMOVED, TOPIC, EvalSetError, XquadSpec, build_xquad_set,
-                                       load_jsonl_items, load_set_dir, news_distractors,
-                                       xquad_article_id)
+from assistant.evaluation.sets import (
+    FULL,
+    REMOVED,
+    TOPIC,
+    EvalSetError,
+    XquadSpec,
+    build_xquad_set,
+    load_jsonl_items,
+    load_set_dir,
+    news_distractors,
+    xquad_article_id,
+)
 from tests.conftest import shared_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,20 +26,36 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def write_squad(path: Path, titles: list[str], language: str = "de") -> Path:
     """A tiny SQuAD-format file: two paragraphs per title, one question per paragraph."""
-    data = [{"title": t, "paragraphs": [
-        {"context": f"{t} Absatz {n}: Die Zahl ist {i * 10 + n}.",
-         "qas": [{"id": f"{t}-{n}", "question": f"Welche Zahl nennt {t} {n}?",
-                  "answers": [{"text": str(i * 10 + n), "answer_start": 0}]}]}
-        for n in range(2)]} for i, t in enumerate(titles)]
+    data = [
+        {
+            "title": t,
+            "paragraphs": [
+                {
+                    "context": f"{t} Absatz {n}: Die Zahl ist {i * 10 + n}.",
+                    "qas": [
+                        {
+                            "id": f"{t}-{n}",
+                            "question": f"Welche Zahl nennt {t} {n}?",
+                            "answers": [{"text": str(i * 10 + n), "answer_start": 0}],
+                        }
+                    ],
+                }
+                for n in range(2)
+            ],
+        }
+        for i, t in enumerate(titles)
+    ]
     path.write_text(json.dumps({"version": "1.1", "data": data}), encoding="utf-8")
     return path
 
 
 def test_jsonl_items_are_validated(tmp_path):
     path = tmp_path / "items.jsonl"
-    path.write_text('{"id": "a", "question": "Q?", "language": "de", "answerable": true, '
-                    '"answers": ["x"], "gold_articles": ["doc"], "history": [["q0", "a0"]]}\n\n'
-                    '{"id": "b", "question": "Q2?", "language": "en", "answerable": false}\n')
+    path.write_text(
+        '{"id": "a", "question": "Q?", "language": "de", "answerable": true, '
+        '"answers": ["x"], "gold_articles": ["doc"], "history": [["q0", "a0"]]}\n\n'
+        '{"id": "b", "question": "Q2?", "language": "en", "answerable": false}\n'
+    )
     first, second = load_jsonl_items(path)
     assert first.history == (("q0", "a0"),) and first.gold_articles == ("doc",)
     assert second.answerable is False and second.variant == FULL
@@ -44,8 +70,15 @@ def test_jsonl_items_are_validated(tmp_path):
 def test_the_seed_set_covers_what_the_issue_asks_for():
     seed = load_set_dir(ROOT / "evals" / "seed", ROOT)
     kinds = {item.kind for item in seed.items}
-    assert {"number", "date", "paraphrase", "follow-up", "cross-lingual", "unanswerable",
-            "reported-claim"} <= kinds
+    assert {
+        "number",
+        "date",
+        "paraphrase",
+        "follow-up",
+        "cross-lingual",
+        "unanswerable",
+        "reported-claim",
+    } <= kinds
     assert {item.language for item in seed.items} == {"de", "en"}
     assert seed.corpora == {FULL: [ROOT / "corpus"]}
     assert all(item.gold_articles for item in seed.items if item.answerable)
@@ -69,18 +102,24 @@ def test_xquad_set_with_removed_articles(tmp_path):
     assert "xquad-D-0" not in kept and "xquad-C-1" in kept
     same_topic = (tmp_path / "cache" / "corpus-topic" / "xquad.jsonl").read_text()
     assert "xquad-C-1" not in same_topic and "xquad-C-0" in same_topic
-    limited = build_xquad_set("x", XquadSpec(squad, squad, "de", limit=4, removed=False),
-                              tmp_path / "cache2")
+    limited = build_xquad_set(
+        "x", XquadSpec(squad, squad, "de", limit=4, removed=False), tmp_path / "cache2"
+    )
     assert [i.id for i in limited.items] == ["A-0", "C-0", "E-0", "G-0"]  # every 4th of 16
 
 
 def test_news_distractors_read_the_10kgnad_format(tmp_path):
     csv_path = tmp_path / "news.csv"
-    csv_path.write_text("Sport;'Der Verein gewann. Mehr dazu, später.'\nWeb;'Ein Text; mit Semikolon'\n",
-                        encoding="utf-8")
+    csv_path.write_text(
+        "Sport;'Der Verein gewann. Mehr dazu, später.'\nWeb;'Ein Text; mit Semikolon'\n",
+        encoding="utf-8",
+    )
     records = news_distractors(csv_path)
     assert [r["id"] for r in records] == ["gnad-0", "gnad-1"]
-    assert records[1]["text"] == "Ein Text; mit Semikolon" and records[0]["title"] == "Der Verein gewann"
+    assert (
+        records[1]["text"] == "Ein Text; mit Semikolon"
+        and records[0]["title"] == "Der Verein gewann"
+    )
     assert len(news_distractors(csv_path, limit=1)) == 1
 
 

@@ -1,4 +1,5 @@
 """Server fixtures: an app on the fake assistant, and a live uvicorn server on loopback."""
+
 from __future__ import annotations
 
 import socket
@@ -18,8 +19,12 @@ TROOPS_QUESTION = "Wie viele Soldaten hat Nordkorea nach Russland geschickt?"
 
 def make_assistant(tmp_path, **overrides) -> Assistant:
     """An Assistant on the hashing embedder with ``overrides`` applied to its settings."""
-    settings = load_settings(index_dir=tmp_path / "index", embeddings="fake",
-                             answer_model=write_fake_model(tmp_path / "answer-model.json"), **overrides)
+    settings = load_settings(
+        index_dir=tmp_path / "index",
+        embeddings="fake",
+        answer_model=write_fake_model(tmp_path / "answer-model.json"),
+        **overrides,
+    )
     return Assistant.from_settings(settings, embedder=HashingEmbedder())
 
 
@@ -55,8 +60,9 @@ def running(app, timeout: float = 30.0):
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

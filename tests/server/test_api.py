@@ -1,13 +1,13 @@
 """HTTP API: /api/ask (plain and SSE), /api/index, /healthz, errors, OpenAPI schema."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from assistant.records import ErrorEvent, TextDelta
-
 from assistant.__main__ import main as cli
+from assistant.records import ErrorEvent, TextDelta
 
 from .conftest import TROOPS_QUESTION
 
@@ -36,8 +36,7 @@ def test_ask_matches_the_cli_json(client, indexed, monkeypatch, capsys):
     monkeypatch.setenv("ASSISTANT_EMBEDDINGS", "fake")
     monkeypatch.setenv("ASSISTANT_ANSWER_MODEL", str(indexed.settings.answer_model))
     api = client.post("/api/ask", json={"question": TROOPS_QUESTION}).json()
-    assert cli(["ask", "--json", "--index", str(indexed.settings.index_dir),
-                TROOPS_QUESTION]) == 0
+    assert cli(["ask", "--json", "--index", str(indexed.settings.index_dir), TROOPS_QUESTION]) == 0
     printed = json.loads(capsys.readouterr().out)
     for key in ("answer", "citations", "sentences", "query", "retrieved", "answerable"):
         assert api[key] == printed[key], key
@@ -58,11 +57,12 @@ def test_ask_stream_sends_deltas_then_the_checked_answer(client):
 
 
 def test_history_resolves_a_follow_up_before_retrieval(client):
-    body = {"question": "Und was sagte Pjöngjang dazu?",
-            "history": [{"question": TROOPS_QUESTION, "answer": "Fast 12.000 [1]."}]}
+    body = {
+        "question": "Und was sagte Pjöngjang dazu?",
+        "history": [{"question": TROOPS_QUESTION, "answer": "Fast 12.000 [1]."}],
+    }
     data = client.post("/api/ask", json=body).json()
-    assert data["query"] == ("Und was sagte Pjöngjang dazu? Soldaten Nordkorea Russland "
-                             "geschickt")
+    assert data["query"] == ("Und was sagte Pjöngjang dazu? Soldaten Nordkorea Russland geschickt")
     assert data["citations"][0]["article_id"] == "troops"
 
 
@@ -71,28 +71,42 @@ def test_filters_restrict_retrieval(client):
     data = client.post("/api/ask", json=english).json()
     assert all(c["article_id"] != "troops" for c in data["citations"])
     assert [r["article_id"] for r in data["retrieved"]] == ["weather"]
-    dated = {"question": TROOPS_QUESTION,
-             "filters": {"published_from": "2024-10-01", "published_to": "2024-10-31",
-                         "source": "Testquelle"}}
+    dated = {
+        "question": TROOPS_QUESTION,
+        "filters": {
+            "published_from": "2024-10-01",
+            "published_to": "2024-10-31",
+            "source": "Testquelle",
+        },
+    }
     data = client.post("/api/ask", json=dated).json()
     assert [r["article_id"] for r in data["retrieved"]] == ["troops"]
 
 
-@pytest.mark.parametrize("body, status, fragment", [
-    ({"history": []}, 422, "question: Field required"),
-    ({"question": 12}, 422, "question: Input should be a valid string"),
-    ({"question": "x", "filters": {"lang": "de"}}, 422, "filters.lang: Extra inputs"),
-    ({"question": "x", "filters": {"language": "fr"}}, 422, "filters.language"),
-    ({"question": "x", "filters": {"published_from": "yesterday"}}, 422, "published_from"),
-    ({"question": "x", "top_k": -1}, 422, "top_k"),
-    ({"question": "x", "history": [["a", "b"]]}, 422, "history.0"),
-    ({"question": "x", "colour": "red"}, 422, "colour: Extra inputs"),
-    ({"question": "   "}, 400, "expected a question"),
-    ({"question": "x" * 2001}, 400, "at most 2000 characters"),
-    ({"question": "x", "filters": {"published_from": "2024-12-01",
-                                   "published_to": "2024-01-01"}}, 400, "on or before published_to"),
-    ([1, 2], 422, "valid dictionary"),
-])
+@pytest.mark.parametrize(
+    "body, status, fragment",
+    [
+        ({"history": []}, 422, "question: Field required"),
+        ({"question": 12}, 422, "question: Input should be a valid string"),
+        ({"question": "x", "filters": {"lang": "de"}}, 422, "filters.lang: Extra inputs"),
+        ({"question": "x", "filters": {"language": "fr"}}, 422, "filters.language"),
+        ({"question": "x", "filters": {"published_from": "yesterday"}}, 422, "published_from"),
+        ({"question": "x", "top_k": -1}, 422, "top_k"),
+        ({"question": "x", "history": [["a", "b"]]}, 422, "history.0"),
+        ({"question": "x", "colour": "red"}, 422, "colour: Extra inputs"),
+        ({"question": "   "}, 400, "expected a question"),
+        ({"question": "x" * 2001}, 400, "at most 2000 characters"),
+        (
+            {
+                "question": "x",
+                "filters": {"published_from": "2024-12-01", "published_to": "2024-01-01"},
+            },
+            400,
+            "on or before published_to",
+        ),
+        ([1, 2], 422, "valid dictionary"),
+    ],
+)
 def test_bad_ask_requests_get_a_4xx_with_a_message(client, body, status, fragment):
     response = client.post("/api/ask", json=body)
     assert response.status_code == status, response.text
@@ -100,8 +114,9 @@ def test_bad_ask_requests_get_a_4xx_with_a_message(client, body, status, fragmen
 
 
 def test_malformed_json_is_a_400(client):
-    response = client.post("/api/ask", content=b'{"question": "x",',
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/api/ask", content=b'{"question": "x",', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json()["error"]["message"].startswith("malformed JSON")
 
@@ -134,8 +149,14 @@ def test_healthz(client):
 
 def test_openapi_schema_documents_every_endpoint(client):
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/api/ask", "/api/ingest", "/api/index", "/healthz", "/v1/chat/completions",
-            "/v1/models"} <= set(paths)
+    assert {
+        "/api/ask",
+        "/api/ingest",
+        "/api/index",
+        "/healthz",
+        "/v1/chat/completions",
+        "/v1/models",
+    } <= set(paths)
     assert "multipart/form-data" in paths["/api/ingest"]["post"]["requestBody"]["content"]
 
 
@@ -144,6 +165,7 @@ def test_provider_down_is_a_502_with_the_reason(client, indexed, monkeypatch):
 
     def down(*args, **kwargs):
         raise ProviderError("the answer model (gpt-4o-mini) failed: APITimeoutError: timed out")
+
     monkeypatch.setattr(indexed, "ask", down)
     response = client.post("/api/ask", json={"question": TROOPS_QUESTION})
     assert response.status_code == 502
@@ -156,10 +178,19 @@ def test_provider_failing_mid_stream_ends_with_an_error_event(client, indexed, m
     def half(*args, **kwargs):
         yield TextDelta("Fast")
         yield ErrorEvent(ProviderError("the answer model failed: connection reset"))
+
     monkeypatch.setattr(indexed, "stream", half)
     response = client.post("/api/ask?stream=true", json={"question": TROOPS_QUESTION})
     assert sse_events(response.text) == [
         ("delta", {"text": "Fast"}),
-        ("error", {"error": {"type": "provider_error",
-                             "message": "the answer model failed: connection reset"},
-                   "status": 502})]
+        (
+            "error",
+            {
+                "error": {
+                    "type": "provider_error",
+                    "message": "the answer model failed: connection reset",
+                },
+                "status": 502,
+            },
+        ),
+    ]

@@ -3,6 +3,7 @@
 Real default embedder, real ``corpus/``, the server as a subprocess exactly as a user
 starts it; the screenshot is saved under ``artifacts/`` (git-ignored).
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,15 @@ from .conftest import SEED_QUESTION, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = ROOT / "artifacts"
 
 pytestmark = pytest.mark.integration
@@ -29,8 +37,13 @@ pytestmark = pytest.mark.integration
 
 def server_env() -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    env.update(GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False",
-               HF_HUB_OFFLINE="1", OMP_WAIT_POLICY="PASSIVE", PYTHONUNBUFFERED="1")
+    env.update(
+        GRADIO_ANALYTICS_ENABLED="False",
+        ANONYMIZED_TELEMETRY="False",
+        HF_HUB_OFFLINE="1",
+        OMP_WAIT_POLICY="PASSIVE",
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
@@ -39,13 +52,23 @@ def served(tmp_path_factory):
     """``python app.py`` on a fresh index of corpus/ with the real embedder: (URL, index)."""
     tmp_path = tmp_path_factory.mktemp("served")
     index, env = tmp_path / "index", server_env()
-    subprocess.run([sys.executable, "-m", "assistant", "ingest", str(ROOT / "corpus"),
-                    "--index", str(index)], cwd=tmp_path, env=env, check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "assistant", "ingest", str(ROOT / "corpus"), "--index", str(index)],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        timeout=120,
+    )
     port = free_port()
     log = (tmp_path / "server.log").open("w+")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--index", str(index),
-                             "--port", str(port)], cwd=tmp_path, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         yield _wait_for_url(proc, log, timeout=120), index
     finally:
@@ -81,8 +104,10 @@ def _wait_for_url(proc, log, timeout: float) -> str:
 
 def test_browser_chat_answers_the_seed_question_with_a_cited_source(served, tmp_path):
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: test.sh installs Debian's chromium with apt-get; "
-                    f"without apt the browser test cannot run")
+        pytest.skip(
+            f"{CHROMIUM} is missing: test.sh installs Debian's chromium with apt-get; "
+            f"without apt the browser test cannot run"
+        )
     pytest.importorskip("playwright.sync_api", reason="playwright (dev dependency) missing")
     from playwright.sync_api import sync_playwright
 
@@ -94,15 +119,24 @@ def test_browser_chat_answers_the_seed_question_with_a_cited_source(served, tmp_
             page = browser.new_page(viewport={"width": 1300, "height": 950})
             page.set_default_timeout(60_000)
             outside: list[str] = []  # the page must not fetch anything from elsewhere
-            page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
-                (app_server, "data:", "blob:")) else None)
+            page.on(
+                "request",
+                lambda r: (
+                    outside.append(r.url)
+                    if not r.url.startswith((app_server, "data:", "blob:"))
+                    else None
+                ),
+            )
             page.goto(app_server, wait_until="domcontentloaded")
             box = page.locator("#question textarea")
             box.fill(SEED_QUESTION)
             page.locator("#ask").click()
             page.locator("#sources .source-card").first.wait_for()
             page.locator("#chat sup").first.wait_for()
-            chat, sources = page.locator("#chat").inner_text(), page.locator("#sources").inner_text()
+            chat, sources = (
+                page.locator("#chat").inner_text(),
+                page.locator("#sources").inner_text(),
+            )
             page.screenshot(path=str(ARTIFACTS / "browser-chat.png"), full_page=True)
             assert "12.000" in chat
             assert "[1]" in chat
@@ -121,8 +155,11 @@ def test_browser_chat_answers_the_seed_question_with_a_cited_source(served, tmp_
 def _upload_from_the_browser(page, tmp_path: Path) -> None:
     """Index one good and one broken file from the Index tab; both outcomes are shown."""
     good = tmp_path / "sturm.md"
-    good.write_text("---\ntitle: Sturm an der Küste\nsource: Browser-Upload\n---\n"
-                    "Ein Sturm mit 140 km/h traf am Samstag die Nordseeküste.", encoding="utf-8")
+    good.write_text(
+        "---\ntitle: Sturm an der Küste\nsource: Browser-Upload\n---\n"
+        "Ein Sturm mit 140 km/h traf am Samstag die Nordseeküste.",
+        encoding="utf-8",
+    )
     broken = tmp_path / "kaputt.md"
     broken.write_text("---\nautor: x\n---\nText", encoding="utf-8")
     page.locator("input[type=file]").set_input_files([str(good), str(broken)])
@@ -139,16 +176,25 @@ def test_real_api_matches_the_cli_and_the_openai_stream_carries_citations(served
 
     url, index = served
     api = httpx.post(url + "api/ask", json={"question": SEED_QUESTION}, timeout=60).json()
-    cli = subprocess.run([sys.executable, "-m", "assistant", "ask", "--json", "--index",
-                          str(index), SEED_QUESTION], env=server_env(), capture_output=True,
-                         text=True, timeout=120, check=True)
+    cli = subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", "--json", "--index", str(index), SEED_QUESTION],
+        env=server_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     printed = json.loads(cli.stdout)
     assert "12.000" in api["answer"] and "[1]" in api["answer"]
     assert (api["answer"], api["citations"]) == (printed["answer"], printed["citations"])
     client = openai.OpenAI(base_url=url + "v1", api_key="unused", max_retries=0, timeout=60)
-    chunks = list(client.chat.completions.create(
-        model="news-assistant", stream=True,
-        messages=[{"role": "user", "content": SEED_QUESTION}]))
+    chunks = list(
+        client.chat.completions.create(
+            model="news-assistant",
+            stream=True,
+            messages=[{"role": "user", "content": SEED_QUESTION}],
+        )
+    )
     final = chunks[-1].model_extra
     assert chunks[-1].choices[0].finish_reason == "stop"
     assert final["citations"] == api["citations"] and final["answer"] == api["answer"]

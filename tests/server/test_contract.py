@@ -6,6 +6,7 @@ official ``openai`` client streaming ``/v1/chat/completions``, the Gradio chat t
 app on one index. Streamed text is read delta by delta: every ``[n]`` a client could render
 before the answer is complete must already be a citation of the final answer.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,15 +56,20 @@ def from_cli(bot, question: str, monkeypatch, capsys) -> dict:
 
 def from_sse(url: str, question: str) -> tuple[list[str], dict]:
     response = httpx.post(f"{url}/api/ask?stream=true", json={"question": question}, timeout=60)
-    events = [(b.split("\n")[0][7:], json.loads(b.split("\n")[1][6:]))
-              for b in response.text.strip().split("\n\n")]
+    events = [
+        (b.split("\n")[0][7:], json.loads(b.split("\n")[1][6:]))
+        for b in response.text.strip().split("\n\n")
+    ]
     return [d["text"] for kind, d in events if kind == "delta"], events[-1][1]
 
 
 def from_openai(url: str, question: str) -> tuple[list[str], dict]:
     client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused")
-    chunks = list(client.chat.completions.create(
-        model="news-assistant", stream=True, messages=[{"role": "user", "content": question}]))
+    chunks = list(
+        client.chat.completions.create(
+            model="news-assistant", stream=True, messages=[{"role": "user", "content": question}]
+        )
+    )
     return [c.choices[0].delta.content or "" for c in chunks], chunks[-1].model_extra
 
 

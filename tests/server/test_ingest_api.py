@@ -1,19 +1,24 @@
 """POST /api/ingest: files and JSONL bodies, per-file errors, nothing lost."""
+
 from __future__ import annotations
 
 import json
 
 from .conftest import TROOPS_QUESTION
 
-STORM = ("---\nid: storm2\ntitle: Second storm\nlanguage: en\nsource: Upload\n"
-         "published: 2024-12-01\n---\nA second storm flooded the harbour of Kiel on Monday.\n")
+STORM = (
+    "---\nid: storm2\ntitle: Second storm\nlanguage: en\nsource: Upload\n"
+    "published: 2024-12-01\n---\nA second storm flooded the harbour of Kiel on Monday.\n"
+)
 
 
 def test_ingest_files_indexes_them_and_reports_bad_ones(client, indexed):
-    files = [("files", ("storm2.md", STORM.encode(), "text/markdown")),
-             ("files", ("notes.pdf", b"%PDF-1.4", "application/pdf")),
-             ("files", ("empty.txt", b"   ", "text/plain")),
-             ("files", ("latin1.txt", "Grüße".encode("latin-1"), "text/plain"))]
+    files = [
+        ("files", ("storm2.md", STORM.encode(), "text/markdown")),
+        ("files", ("notes.pdf", b"%PDF-1.4", "application/pdf")),
+        ("files", ("empty.txt", b"   ", "text/plain")),
+        ("files", ("latin1.txt", "Grüße".encode("latin-1"), "text/plain")),
+    ]
     response = client.post("/api/ingest", files=files)
     assert response.status_code == 200, response.text
     data = response.json()
@@ -25,17 +30,31 @@ def test_ingest_files_indexes_them_and_reports_bad_ones(client, indexed):
     assert data["index"]["articles"] == 3
     kept = list((indexed.settings.index_dir / "uploads").rglob("*"))
     assert {p.name for p in kept if p.is_file()} == {"storm2.md", "latin1.txt"}  # kept
-    answer = client.post("/api/ask", json={"question": "Which harbour did the second "
-                                                       "storm flood?"}).json()
+    answer = client.post(
+        "/api/ask", json={"question": "Which harbour did the second storm flood?"}
+    ).json()
     assert answer["citations"][0]["article_id"] == "storm2"
 
 
 def test_ingest_jsonl_body_with_one_broken_line(client):
-    lines = [json.dumps({"id": "j1", "title": "Wahl", "text": "Die Wahl in Sachsen fand am "
-                         "Sonntag statt.", "language": "de", "source": "JSONL"}),
-             "{not json", json.dumps({"id": "j2", "title": "no text"})]
-    response = client.post("/api/ingest", content="\n".join(lines).encode(),
-                           headers={"content-type": "application/x-ndjson"})
+    lines = [
+        json.dumps(
+            {
+                "id": "j1",
+                "title": "Wahl",
+                "text": "Die Wahl in Sachsen fand am Sonntag statt.",
+                "language": "de",
+                "source": "JSONL",
+            }
+        ),
+        "{not json",
+        json.dumps({"id": "j2", "title": "no text"}),
+    ]
+    response = client.post(
+        "/api/ingest",
+        content="\n".join(lines).encode(),
+        headers={"content-type": "application/x-ndjson"},
+    )
     assert response.status_code == 200, response.text
     data = response.json()
     assert data["added"] == 1
@@ -59,11 +78,13 @@ def test_file_names_cannot_escape_the_uploads_folder(client, indexed, tmp_path):
 
 
 def test_ingest_errors_are_4xx(client):
-    empty_jsonl = client.post("/api/ingest", content=b"  ",
-                              headers={"content-type": "application/x-ndjson"})
+    empty_jsonl = client.post(
+        "/api/ingest", content=b"  ", headers={"content-type": "application/x-ndjson"}
+    )
     assert empty_jsonl.status_code == 400 and "empty body" in empty_jsonl.json()["error"]["message"]
-    no_files = client.post("/api/ingest", data={"other": "x"},
-                           files=[("other", ("a.txt", b"x", "text/plain"))])
+    no_files = client.post(
+        "/api/ingest", data={"other": "x"}, files=[("other", ("a.txt", b"x", "text/plain"))]
+    )
     assert no_files.status_code == 400 and "'files'" in no_files.json()["error"]["message"]
     wrong_type = client.post("/api/ingest", json={"id": "x"})
     assert wrong_type.status_code == 415 and "multipart" in wrong_type.json()["error"]["message"]

@@ -1,5 +1,6 @@
 """The MCP server (``assistant mcp`` over stdio, ``/mcp`` over streamable HTTP), driven by the
 official ``mcp`` client: the tools, their answers, their errors, and the API key."""
+
 from __future__ import annotations
 
 import json
@@ -24,41 +25,57 @@ from tests.conftest import write_fake_model
 from .conftest import TROOPS_QUESTION, make_assistant, running
 
 ROOT = Path(__file__).resolve().parents[2]
-OFFLINE_ENV = {"ANONYMIZED_TELEMETRY": "False", "HF_HUB_OFFLINE": "1",
-               "GRADIO_ANALYTICS_ENABLED": "False"}
+OFFLINE_ENV = {
+    "ANONYMIZED_TELEMETRY": "False",
+    "HF_HUB_OFFLINE": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+}
 
 
 @pytest.fixture
 def stdio_server(tmp_path, corpus_dir) -> StdioServerParameters:
     """``python -m assistant mcp`` on an index built by an Assistant with the same settings."""
     assert make_assistant(tmp_path).ingest(corpus_dir).added == 2
-    env = {**OFFLINE_ENV, "ASSISTANT_EMBEDDINGS": "fake",
-           "ASSISTANT_ANSWER_MODEL": str(write_fake_model(tmp_path / "m.json"))}
-    return StdioServerParameters(command=sys.executable, cwd=ROOT, env=env,
-                                 args=["-m", "assistant", "mcp", "--index", str(tmp_path / "index")])
+    env = {
+        **OFFLINE_ENV,
+        "ASSISTANT_EMBEDDINGS": "fake",
+        "ASSISTANT_ANSWER_MODEL": str(write_fake_model(tmp_path / "m.json")),
+    }
+    return StdioServerParameters(
+        command=sys.executable,
+        cwd=ROOT,
+        env=env,
+        args=["-m", "assistant", "mcp", "--index", str(tmp_path / "index")],
+    )
 
 
 @asynccontextmanager
 async def stdio_session(params: StdioServerParameters, errlog: Path):
     with errlog.open("w") as err:
-        async with stdio_client(params, errlog=err) as (read, write):
-            async with ClientSession(read, write) as session:
-                await session.initialize()
-                yield session
+        async with (
+            stdio_client(params, errlog=err) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            yield session
 
 
 @asynccontextmanager
 async def http_session(url: str, headers: dict | None = None, statuses: list | None = None):
     """A session over streamable HTTP; ``statuses`` collects the HTTP status of each reply."""
+
     async def record(response):
         (statuses if statuses is not None else []).append(response.status_code)
 
-    async with httpx2.AsyncClient(headers=headers, timeout=60,
-                                  event_hooks={"response": [record]}) as client:
-        async with streamable_http_client(url, http_client=client) as (read, write):
-            async with ClientSession(read, write) as session:
-                await session.initialize()
-                yield session
+    async with (
+        httpx2.AsyncClient(
+            headers=headers, timeout=60, event_hooks={"response": [record]}
+        ) as client,
+        streamable_http_client(url, http_client=client) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        yield session
 
 
 async def check_tools(session: ClientSession) -> None:
@@ -88,30 +105,40 @@ async def check_tools(session: ClientSession) -> None:
 
     empty = await session.call_tool("ask", {"question": ""})
     assert empty.is_error is True
-    assert json.loads(empty.content[0].text) == {"error": {
-        "type": "invalid_request_error", "message": "expected a question, got an empty text"}}
+    assert json.loads(empty.content[0].text) == {
+        "error": {
+            "type": "invalid_request_error",
+            "message": "expected a question, got an empty text",
+        }
+    }
 
 
 def test_stdio_server_answers_with_citations(stdio_server, tmp_path):
     async def main():
         async with stdio_session(stdio_server, tmp_path / "stderr.txt") as session:
             await check_tools(session)
+
     anyio.run(main)
 
 
 def test_stdio_filters_go_through_the_one_parser(stdio_server, tmp_path):
     async def main():
         async with stdio_session(stdio_server, tmp_path / "stderr.txt") as session:
-            bad = await session.call_tool("ask", {"question": TROOPS_QUESTION,
-                                                  "published_from": "26.10.2024"})
-            english = await session.call_tool("search", {"query": TROOPS_QUESTION,
-                                                         "language": "en"})
+            bad = await session.call_tool(
+                "ask", {"question": TROOPS_QUESTION, "published_from": "26.10.2024"}
+            )
+            english = await session.call_tool(
+                "search", {"query": TROOPS_QUESTION, "language": "en"}
+            )
             too_many = await session.call_tool("search", {"query": "Sturm", "top_k": 101})
             return bad, english, too_many
+
     bad, english, too_many = anyio.run(main)
     assert bad.is_error is True
-    assert json.loads(bad.content[0].text)["error"]["message"] == \
-        "expected published_from as YYYY-MM-DD, got '26.10.2024'"
+    assert (
+        json.loads(bad.content[0].text)["error"]["message"]
+        == "expected published_from as YYYY-MM-DD, got '26.10.2024'"
+    )
     assert english.is_error is False
     assert {r["article_id"] for r in english.structured_content["results"]} == {"weather"}
     assert too_many.is_error is True
@@ -120,17 +147,33 @@ def test_stdio_filters_go_through_the_one_parser(stdio_server, tmp_path):
 
 def test_stdio_stdout_carries_only_protocol_messages(stdio_server):
     requests = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-         "params": {"protocolVersion": "2025-06-18", "capabilities": {},
-                    "clientInfo": {"name": "raw", "version": "0"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "0"},
+            },
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-         "params": {"name": "ask", "arguments": {"question": TROOPS_QUESTION}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "ask", "arguments": {"question": TROOPS_QUESTION}},
+        },
     ]
-    process = subprocess.Popen([stdio_server.command, *stdio_server.args], cwd=ROOT, text=True,
-                               env={**get_default_environment(), **stdio_server.env},
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [stdio_server.command, *stdio_server.args],
+        cwd=ROOT,
+        text=True,
+        env={**get_default_environment(), **stdio_server.env},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     watchdog = threading.Timer(120, process.kill)  # a hung server fails the test, not the run
     watchdog.start()
     try:
@@ -159,6 +202,7 @@ def test_http_mount_serves_the_same_tools(api_url):
     async def main():
         async with http_session(f"{api_url}/mcp") as session:
             await check_tools(session)
+
     anyio.run(main)
 
 
@@ -166,6 +210,7 @@ def test_http_mount_answers_at_the_trailing_slash_too(api_url):
     async def main():
         async with http_session(f"{api_url}/mcp/") as session:
             return await session.call_tool("search", {"query": TROOPS_QUESTION, "top_k": 1})
+
     found = anyio.run(main)
     assert [r["article_id"] for r in found.structured_content["results"]] == ["troops"]
 
@@ -174,8 +219,12 @@ def test_http_mount_speaks_the_discovery_protocol_too(api_url):
     async def main():  # mcp.Client probes server/discover first (protocol 2026-07-28)
         async with Client(f"{api_url}/mcp") as client:
             tools = [tool.name for tool in (await client.list_tools()).tools]
-            return client.protocol_version, tools, await client.call_tool(
-                "ask", {"question": TROOPS_QUESTION})
+            return (
+                client.protocol_version,
+                tools,
+                await client.call_tool("ask", {"question": TROOPS_QUESTION}),
+            )
+
     version, tools, reply = anyio.run(main)
     assert version == "2026-07-28" and sorted(tools) == ["ask", "search"]
     assert reply.structured_content["citations"][0]["article_id"] == "troops"
@@ -185,6 +234,7 @@ def test_http_mount_runs_beside_the_ui(indexed):
     async def main(url):
         async with http_session(f"{url}/mcp") as session:
             return await session.call_tool("ask", {"question": TROOPS_QUESTION})
+
     with running(build_app(indexed)) as url:
         reply = anyio.run(main, url)
         assert httpx.get(f"{url}/", timeout=30).status_code == 200  # the UI still answers
@@ -201,9 +251,16 @@ def keyed_url(tmp_path, corpus_dir):
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}])
 def test_http_mount_refuses_without_the_key(keyed_url, headers):
-    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                  "params": {"protocolVersion": "2025-06-18", "capabilities": {},
-                             "clientInfo": {"name": "raw", "version": "0"}}}
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "0"},
+        },
+    }
     for path in ("/mcp", "/mcp/"):
         response = httpx.post(f"{keyed_url}{path}", json=initialize, headers=headers, timeout=30)
         assert response.status_code == 401, (path, response.text)
@@ -215,6 +272,7 @@ def test_http_mount_refuses_without_the_key(keyed_url, headers):
     async def main():
         async with http_session(f"{keyed_url}/mcp", headers, statuses):
             pass
+
     with pytest.raises(ExceptionGroup) as refused:  # the SDK client: initialize fails
         anyio.run(main)
     assert refused.group_contains(MCPError)
@@ -225,9 +283,11 @@ def test_http_mount_accepts_the_key(keyed_url):
     statuses: list[int] = []
 
     async def main():
-        async with http_session(f"{keyed_url}/mcp", {"Authorization": "Bearer k"},
-                                statuses) as session:
+        async with http_session(
+            f"{keyed_url}/mcp", {"Authorization": "Bearer k"}, statuses
+        ) as session:
             return await session.call_tool("ask", {"question": TROOPS_QUESTION})
+
     reply = anyio.run(main)
     assert statuses and set(statuses) <= {200, 202}, statuses
     assert reply.is_error is False
@@ -235,9 +295,14 @@ def test_http_mount_accepts_the_key(keyed_url):
 
 
 def test_http_mount_keeps_the_body_limit(keyed_url):
-    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-            "params": {"name": "ask", "arguments": {"question": "x" * 3000}}}
-    response = httpx.post(f"{keyed_url}/mcp", json=call, timeout=30,
-                          headers={"Authorization": "Bearer k"})
+    call = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "ask", "arguments": {"question": "x" * 3000}},
+    }
+    response = httpx.post(
+        f"{keyed_url}/mcp", json=call, timeout=30, headers={"Authorization": "Bearer k"}
+    )
     assert response.status_code == 413
     assert "at most 2048 bytes" in response.json()["error"]["message"]

@@ -1,4 +1,5 @@
 """The OpenAI-compatible endpoints, driven by the official ``openai`` client."""
+
 from __future__ import annotations
 
 import openai
@@ -25,8 +26,9 @@ def test_models_lists_the_assistant(oa):
 
 
 def test_completion_carries_markers_and_citations(oa, client):
-    reply = oa.chat.completions.create(model="news-assistant",
-                                       messages=[{"role": "user", "content": TROOPS_QUESTION}])
+    reply = oa.chat.completions.create(
+        model="news-assistant", messages=[{"role": "user", "content": TROOPS_QUESTION}]
+    )
     text = reply.choices[0].message.content
     assert "12.000" in text and "[1]" in text
     extra = reply.model_extra
@@ -37,8 +39,9 @@ def test_completion_carries_markers_and_citations(oa, client):
 
 
 def test_stream_final_chunk_carries_the_citations(oa, client):
-    stream = oa.chat.completions.create(model="news-assistant", stream=True,
-                                        messages=[{"role": "user", "content": TROOPS_QUESTION}])
+    stream = oa.chat.completions.create(
+        model="news-assistant", stream=True, messages=[{"role": "user", "content": TROOPS_QUESTION}]
+    )
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
     final = chunks[-1]
@@ -54,28 +57,41 @@ def test_stream_final_chunk_carries_the_citations(oa, client):
 def test_history_and_filters_travel_through_the_openai_shape(oa):
     reply = oa.chat.completions.create(
         model="news-assistant",
-        messages=[{"role": "system", "content": "ignored"},
-                  {"role": "user", "content": TROOPS_QUESTION},
-                  {"role": "assistant", "content": "Fast 12.000 [1]."},
-                  {"role": "user", "content": [{"type": "text",
-                                                "text": "Und was sagte Pjöngjang dazu?"}]}],
-        extra_body={"filters": {"language": "de"}})
-    assert reply.model_extra["query"] == ("Und was sagte Pjöngjang dazu? Soldaten Nordkorea "
-                                          "Russland geschickt")
+        messages=[
+            {"role": "system", "content": "ignored"},
+            {"role": "user", "content": TROOPS_QUESTION},
+            {"role": "assistant", "content": "Fast 12.000 [1]."},
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "Und was sagte Pjöngjang dazu?"}],
+            },
+        ],
+        extra_body={"filters": {"language": "de"}},
+    )
+    assert reply.model_extra["query"] == (
+        "Und was sagte Pjöngjang dazu? Soldaten Nordkorea Russland geschickt"
+    )
     assert reply.model_extra["citations"][0]["article_id"] == "troops"
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ({"messages": []}, "messages"),
-    ({"messages": [{"role": "user"}]}, "expected a question"),
-    ({"messages": [{"role": "wizard", "content": "hi"}]}, "messages.0.role"),
-    ({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]},
-     "last message to be from the user"),
-    ({"messages": "hello"}, "messages"),
-    ({"messages": [{"role": "user", "content": "x"}], "filters": {"lang": "de"}},
-     "filters.lang"),
-    ({"messages": [{"role": "user", "content": "x"}], "stream": "maybe"}, "stream"),
-])
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ({"messages": []}, "messages"),
+        ({"messages": [{"role": "user"}]}, "expected a question"),
+        ({"messages": [{"role": "wizard", "content": "hi"}]}, "messages.0.role"),
+        (
+            {"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]},
+            "last message to be from the user",
+        ),
+        ({"messages": "hello"}, "messages"),
+        (
+            {"messages": [{"role": "user", "content": "x"}], "filters": {"lang": "de"}},
+            "filters.lang",
+        ),
+        ({"messages": [{"role": "user", "content": "x"}], "stream": "maybe"}, "stream"),
+    ],
+)
 def test_bad_requests_get_openai_style_4xx(client, body, fragment):
     response = client.post("/v1/chat/completions", json=body)
     assert 400 <= response.status_code < 500, response.text
@@ -85,5 +101,6 @@ def test_bad_requests_get_openai_style_4xx(client, body, fragment):
 
 def test_openai_client_raises_a_bad_request_error(oa):
     with pytest.raises(openai.BadRequestError, match="expected a question of at most"):
-        oa.chat.completions.create(model="news-assistant",
-                                   messages=[{"role": "user", "content": "x" * 2500}])
+        oa.chat.completions.create(
+            model="news-assistant", messages=[{"role": "user", "content": "x" * 2500}]
+        )

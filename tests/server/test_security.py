@@ -1,4 +1,5 @@
 """API key and basic auth (on/off), exposure check, request size limits."""
+
 from __future__ import annotations
 
 import base64
@@ -6,10 +7,10 @@ import base64
 import pytest
 from fastapi.testclient import TestClient
 
+from assistant.config import load_settings
 from assistant.errors import ConfigError
 from assistant.server import build_app
 from assistant.server.security import check_exposure, is_loopback
-from assistant.config import load_settings
 
 from .conftest import TROOPS_QUESTION, make_assistant
 
@@ -21,8 +22,9 @@ def basic(user: str, password: str) -> dict:
 
 @pytest.fixture
 def guarded(tmp_path, corpus_dir):
-    assistant = make_assistant(tmp_path, api_key="s3cret", ui_password="pw",
-                               max_body_bytes=2048, max_upload_bytes=4096)
+    assistant = make_assistant(
+        tmp_path, api_key="s3cret", ui_password="pw", max_body_bytes=2048, max_upload_bytes=4096
+    )
     assistant.ingest(corpus_dir)
     with TestClient(build_app(assistant)) as client:
         yield client
@@ -33,11 +35,18 @@ def test_auth_is_off_by_default(client):
     assert client.get("/v1/models").status_code == 200
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"},
-                                     {"Authorization": "s3cret"}, basic("assistant", "pw")])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}, basic("assistant", "pw")],
+)
 def test_api_refuses_missing_or_wrong_keys(guarded, headers):
-    for method, path in (("post", "/api/ask"), ("get", "/api/index"), ("get", "/v1/models"),
-                         ("post", "/api/ingest"), ("post", "/v1/chat/completions")):
+    for method, path in (
+        ("post", "/api/ask"),
+        ("get", "/api/index"),
+        ("get", "/v1/models"),
+        ("post", "/api/ingest"),
+        ("post", "/v1/chat/completions"),
+    ):
         response = getattr(guarded, method)(path, headers=headers)
         assert response.status_code == 401, (path, response.text)
         assert "Bearer" in response.json()["error"]["message"]
@@ -73,20 +82,34 @@ def test_oversized_bodies_get_413(guarded):
     def chunks():  # no Content-Length: the limit must hold while reading
         for _ in range(10):
             yield b"x" * 500
-    streamed = guarded.post("/api/ask", content=chunks(),
-                            headers={**ok, "content-type": "application/json"})
+
+    streamed = guarded.post(
+        "/api/ask", content=chunks(), headers={**ok, "content-type": "application/json"}
+    )
     assert streamed.status_code == 413
-    upload = guarded.post("/api/ingest", headers=ok,
-                          files=[("files", ("big.txt", b"Wort " * 1000, "text/plain"))])
+    upload = guarded.post(
+        "/api/ingest", headers=ok, files=[("files", ("big.txt", b"Wort " * 1000, "text/plain"))]
+    )
     assert upload.status_code == 413
-    small = guarded.post("/api/ingest", headers=ok,
-                         files=[("files", ("small.txt", b"Ein kurzer Text.", "text/plain"))])
+    small = guarded.post(
+        "/api/ingest",
+        headers=ok,
+        files=[("files", ("small.txt", b"Ein kurzer Text.", "text/plain"))],
+    )
     assert small.status_code == 200  # uploads have their own, larger limit
 
 
-@pytest.mark.parametrize("host, expected", [("127.0.0.1", True), ("localhost", True),
-                                            ("::1", True), ("0.0.0.0", False),
-                                            ("192.168.1.5", False), ("example.org", False)])
+@pytest.mark.parametrize(
+    "host, expected",
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("0.0.0.0", False),
+        ("192.168.1.5", False),
+        ("example.org", False),
+    ],
+)
 def test_is_loopback(host, expected):
     assert is_loopback(host) is expected
 
