@@ -237,12 +237,16 @@ class ChromaIndex:
             )
 
     # --- reading -------------------------------------------------------------------
+    def chunk_metadatas(self) -> tuple[list[str], list[dict]]:
+        """Every chunk's id and metadata (one read; what the manifest and the stats count)."""
+        with store_call("get", self.chunks.name):
+            rows = self.chunks.get(include=["metadatas"])
+        return list(rows["ids"]), [dict(m) for m in rows["metadatas"] or []]
+
     def manifest(self) -> dict[str, ArticleState]:
         """Every article in the index with the versions and chunks it has."""
         states: dict[str, ArticleState] = {}
-        with store_call("get", self.chunks.name):
-            rows = self.chunks.get(include=["metadatas"])
-        for chunk_id, meta in zip(rows["ids"], rows["metadatas"]):
+        for chunk_id, meta in zip(*self.chunk_metadatas()):
             state = states.setdefault(meta["article_id"], ArticleState())
             state.hashes.add(meta["article_hash"])
             state.chunk_ids.append(chunk_id)

@@ -22,7 +22,6 @@ ENGLISH = frozenset(
     "but will would should could said says there their they he she his her about into "
     "than more any".split()
 )
-SUPPORTED = ("de", "en")
 
 
 def detect_language(text: str, default: str = "en") -> str:

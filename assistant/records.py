@@ -234,11 +234,6 @@ class Answer:
     ranked_articles: tuple[str, ...] = ()  # article of each ranked chunk, 10 deep (for hit@k)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def all_supported(self) -> bool:
-        """True when every factual sentence passed the citation check."""
-        return all(s.supported for s in self.sentences)
-
     def to_dict(self) -> dict:
         """The JSON form shared by every channel."""
         return {

@@ -43,8 +43,7 @@ def index_stats(
     ``last_update`` is the latest of ``last_ingest`` (an ingest this process ran) and the
     modification time of the on-disk store, so ingests by the CLI count too.
     """
-    rows = index.chunks.get(include=["metadatas"])
-    metas = rows["metadatas"] or []
+    _, metas = index.chunk_metadatas()
     articles: dict[str, dict] = {}
     for meta in metas:
         articles.setdefault(meta["article_id"], meta)

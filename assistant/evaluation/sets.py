@@ -291,6 +291,26 @@ class XquadSpec:
     removed: bool = True  # also ask held-out articles' questions against a corpus without them
 
 
+def write_corpus(folder: Path, articles: list[dict], news: list[dict]) -> Path:
+    """The XQuAD paragraphs (and the news distractors) of one corpus variant as JSONL."""
+    write_jsonl(folder / "xquad.jsonl", articles)
+    if news:
+        write_jsonl(folder / "news.jsonl", news)
+    return folder
+
+
+def unanswerable(item: EvalItem, variant: str) -> EvalItem:
+    """The same question against a corpus without its answer: it must be declined."""
+    return replace(
+        item,
+        id=f"{item.id}#{variant}",
+        answerable=False,
+        answers=(),
+        gold_articles=(),
+        variant=variant,
+    )
+
+
 def build_xquad_set(name: str, spec: XquadSpec, cache: Path) -> EvalSet:
     """An EvalSet for XQuAD whose corpora are JSONL files written under ``cache``."""
     contexts = read_xquad(spec.contexts)
@@ -301,41 +321,19 @@ def build_xquad_set(name: str, spec: XquadSpec, cache: Path) -> EvalSet:
         items = [items[int(i * step)] for i in range(spec.limit)]
     news = news_distractors(spec.distractors, spec.distractor_limit) if spec.distractors else []
     articles = xquad_contexts(contexts, "de" if "de" in spec.contexts.name else "en")
-    full, removed = cache / "corpus-full", cache / "corpus-removed"
-    write_jsonl(full / "xquad.jsonl", articles)
-    if news:
-        write_jsonl(full / "news.jsonl", news)
-    corpora = {FULL: [full]}
+    corpora = {FULL: [write_corpus(cache / "corpus-full", articles, news)]}
     if spec.removed:
         held = held_out_titles(contexts)
         kept = [a for a in articles if not any(a["id"].startswith(f"xquad-{t}-") for t in held)]
-        write_jsonl(removed / "xquad.jsonl", kept)
-        if news:
-            write_jsonl(removed / "news.jsonl", news)
-        corpora[REMOVED] = [removed]
+        corpora[REMOVED] = [write_corpus(cache / "corpus-removed", kept, news)]
         dropped = topic_paragraphs(contexts, held)
-        topic = cache / "corpus-topic"
-        write_jsonl(topic / "xquad.jsonl", [a for a in articles if a["id"] not in dropped])
-        if news:
-            write_jsonl(topic / "news.jsonl", news)
-        corpora[TOPIC] = [topic]
+        siblings = [a for a in articles if a["id"] not in dropped]
+        corpora[TOPIC] = [write_corpus(cache / "corpus-topic", siblings, news)]
+        items += [unanswerable(i, REMOVED) for i in items if i.kind in held]
         items += [
-            replace(
-                i,
-                id=f"{i.id}#removed",
-                answerable=False,
-                answers=(),
-                gold_articles=(),
-                variant=REMOVED,
-            )
+            unanswerable(i, TOPIC)
             for i in items
-            if i.kind in held
-        ] + [
-            replace(
-                i, id=f"{i.id}#topic", answerable=False, answers=(), gold_articles=(), variant=TOPIC
-            )
-            for i in items
-            if i.gold_articles[0] in dropped
+            if i.variant == FULL and i.gold_articles[0] in dropped
         ]
     return EvalSet(
         name=name,

@@ -11,7 +11,7 @@ from ..evaluation.metrics import contains_answer
 from .collect import Example
 from .features import ANSWER_FEATURES, CHUNK_FEATURES, SENTENCE_FEATURES, Question
 from .model import AnswerModel, LinearModel
-from .rank import EvidenceRanker, answer_row, chunk_rows, sentence_rows, softmax, top_chunks
+from .rank import EvidenceRanker, chunk_rows, decision_row, sentence_rows, softmax, top_chunks
 
 # a second sentence within 0.6 probability of the best is quoted too (CV: 0.2 -> 0.7 took
 # German containment .775 -> .835 and the sentences quoted per answer 1.15 -> 1.46)
@@ -106,30 +106,26 @@ def fit_models(prepared: list[Prepared], top_k: int, embedder: str, version: str
         [p.rows for p in answerable], [p.labels for p in answerable], CHUNK_FEATURES
     )
     ranked = {id(p): _ranked(p, chunk, top_k) for p in prepared if p.rows}
+    groups = [(ranked[id(p)][2], p.example.item.answers) for p in answerable]
     sentence = conditional_logit(
-        [[s.features for s in ranked[id(p)][2]] for p in answerable],
-        [
-            [int(contains_answer(s.view.text, p.example.item.answers)) for s in ranked[id(p)][2]]
-            for p in answerable
-        ],
+        [[s.features for s in rows] for rows, _ in groups],
+        [holds(rows, answers) for rows, answers in groups],
         SENTENCE_FEATURES,
     )
     a_rows, a_labels, languages = [], [], []
     for p in prepared:
         if p.rows and ranked[id(p)][2]:
             order, retrieved, sentences = ranked[id(p)]
-            s_probability = softmax(sentence.logits([s.features for s in sentences]))
-            best = int(np.argmax(s_probability))
-            top = order[0]
+            probability = softmax(sentence.logits([s.features for s in sentences]))
             a_rows.append(
-                answer_row(
+                decision_row(
                     p.question,
-                    p.example.retrieval.candidates[top],
-                    retrieved[0].score,
-                    p.terms[top],
-                    sentences[best].view,
-                    float(s_probability[best]),
-                    [s.view for s in sentences],
+                    p.example.retrieval.candidates,
+                    order,
+                    retrieved,
+                    p.terms,
+                    sentences,
+                    probability,
                 )
             )
             a_labels.append(int(p.example.item.answerable))
@@ -144,6 +140,11 @@ def fit_models(prepared: list[Prepared], top_k: int, embedder: str, version: str
         for lang in sorted(set(languages))
     }
     return AnswerModel(version, embedder, chunk, sentence, answer, thresholds, SECOND_MARGIN, {})
+
+
+def holds(sentences: list, answers: tuple[str, ...]) -> list[int]:
+    """1 for each sentence that contains a gold answer (the eval's normalisation), else 0."""
+    return [int(contains_answer(s.view.text, answers)) for s in sentences]
 
 
 def balanced_threshold(probability: np.ndarray, labels: np.ndarray) -> float:

@@ -138,42 +138,59 @@ class EvidenceRanker:
             return Evidence((), (), False, 0.0)
         q = Question.from_retrieval(question, retrieval)
         rows, terms = chunk_rows(q, candidates)
-        logits = self.model.chunk.logits(rows)
-        order, retrieved = top_chunks(candidates, logits, top_k)
+        order, retrieved = top_chunks(candidates, self.model.chunk.logits(rows), top_k)
         sentences = sentence_rows(q, retrieved, [candidates[i] for i in order])
-        s_probability = softmax(self.model.sentence.logits([s.features for s in sentences]))
-        ranked = sorted(
-            range(len(sentences)),
-            key=lambda i: (-s_probability[i], sentences[i].rank, sentences[i].view.index),
-        )
+        probability = softmax(self.model.sentence.logits([s.features for s in sentences]))
+        ranked = best_first(sentences, probability)
         scored = tuple(
             ScoredSentence(
                 sentences[i].rank,
                 sentences[i].view.index,
                 sentences[i].view.text,
-                float(s_probability[i]),
+                float(probability[i]),
                 lead_span(q, sentences[i].view),
             )
             for i in ranked
         )
         confidence = 0.0
         if sentences:
-            best = ranked[0]
-            row = answer_row(
-                q,
-                candidates[order[0]],
-                retrieved[0].score,
-                terms[order[0]],
-                sentences[best].view,
-                float(s_probability[best]),
-                [s.view for s in sentences],
-            )
+            row = decision_row(q, candidates, order, retrieved, terms, sentences, probability)
             confidence = float(sigmoid(self.model.answer.logits([row]))[0])
         articles = tuple(candidates[i].chunk.article_id for i in order[:RANK_DEPTH])
         answerable = confidence >= self.model.threshold(q.language) and not (
             scored and only_reported(question, scored[0].text)
         )
         return Evidence(retrieved, scored, answerable, confidence, articles)
+
+
+def best_first(sentences: list[SentenceRow], probability: np.ndarray) -> list[int]:
+    """Sentence indexes by probability; ties go to the better chunk, then the earlier one."""
+    return sorted(
+        range(len(sentences)),
+        key=lambda i: (-probability[i], sentences[i].rank, sentences[i].view.index),
+    )
+
+
+def decision_row(
+    q: Question,
+    candidates: tuple[Candidate, ...],
+    order: list[int],
+    retrieved: tuple[Retrieved, ...],
+    terms: list[frozenset[str]],
+    sentences: list[SentenceRow],
+    probability: np.ndarray,
+) -> list[float]:
+    """ANSWER_FEATURES for a ranked question: its best chunk and its best sentence."""
+    best = best_first(sentences, probability)[0]
+    return answer_row(
+        q,
+        candidates[order[0]],
+        retrieved[0].score,
+        terms[order[0]],
+        sentences[best].view,
+        float(probability[best]),
+        [s.view for s in sentences],
+    )
 
 
 def only_reported(question: str, best: str) -> bool:

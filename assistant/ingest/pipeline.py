@@ -148,10 +148,7 @@ class Ingestor:
                 pending = []
         self._flush(pending, report, bar)
         if prune:
-            for article_id in sorted(set(manifest) - set(seen)):
-                self.index.delete_stale(article_id, None)
-                self.keywords.delete_stale(article_id, None)
-                report.removed += 1
+            report.removed = self._prune(sorted(set(manifest) - set(seen)))
         bar.close()
         report.seconds = time.perf_counter() - started
         return report
@@ -182,6 +179,13 @@ class Ingestor:
             else:
                 report.added += 1
         report.chunks_written += len(chunks)
+
+    def _prune(self, article_ids: list[str]) -> int:
+        """Remove articles from both stores; returns how many."""
+        for article_id in article_ids:
+            self.index.delete_stale(article_id, None)
+            self.keywords.delete_stale(article_id, None)
+        return len(article_ids)
 
     def _sync_keywords(self, manifest: dict[str, ArticleState]) -> int:
         """Make the keyword rows equal to the vector store's chunks; returns articles fixed.
