@@ -20,7 +20,7 @@ from .index import ChromaIndex, chroma_where, sentence_ids
 from .keywords import KeywordIndex
 from .providers import Embedder
 from .records import Candidate, Chunk, Filters, Retrieval
-from .terms import _stemmer, term_weights, terms, words
+from .terms import stem, term_weights, terms, words
 from .text import WORD
 
 FOCUS_WORDS = 2  # the heaviest query words, each left out once (one batched embedding call)
@@ -30,11 +30,11 @@ def focus_words(query: str, language: str) -> tuple[str, ...]:
     """The query's most telling words that are not names or (German) nouns, heaviest first:
     what it asks about the topic ("gefallen", "bezahlt", "killed"), not the topic itself."""
     weights = term_weights(query, language)
-    stem = _stemmer(language).stemWord
+    content = words(query)
     surface = {w.lower(): w for w in WORD.findall(query)}
-    plain = [w for w in dict.fromkeys(words(query)) if not surface.get(w, w)[:1].isupper()]
-    ranked = sorted(plain, key=lambda w: -weights.get(stem(w), 0.0))
-    return tuple(ranked[:FOCUS_WORDS]) if len(words(query)) > 1 else ()
+    plain = [w for w in dict.fromkeys(content) if not surface.get(w, w)[:1].isupper()]
+    ranked = sorted(plain, key=lambda w: -weights.get(stem(w, language), 0.0))
+    return tuple(ranked[:FOCUS_WORDS]) if len(content) > 1 else ()
 
 
 def without(query: str, word: str) -> str:

@@ -24,6 +24,11 @@ def _stemmer(language: str):
     return Stemmer.Stemmer(_STEMMER_NAMES.get(language, "english"))
 
 
+def stem(word: str, language: str) -> str:
+    """The Snowball stem of one lower-cased word."""
+    return _stemmer(language).stemWord(word)
+
+
 def words(text: str) -> list[str]:
     """Lower-cased words that carry content: no function words, numbers kept."""
     return [w for w in WORD.findall(text.lower()) if w not in STOP and (len(w) > 1 or w.isdigit())]

@@ -1,17 +1,25 @@
 """The signals the answer model weighs, computed the same way when fitting and answering.
 
-Three levels, each a fixed, named list of numbers:
+Three levels, each a fixed, named list of numbers (the model file names them in order):
 
 - a *chunk* (is this the passage that answers?): its cosine and its best sentence's, both
-  also relative to the best candidate, the keyword rank, and how much of the question's
-  IDF-weighted stems it covers (same language and across languages apart, because stems
-  only meet across languages for names and numbers);
-- a *sentence* (does this sentence hold the answer?): its cosine, its chunk's score, its
-  coverage alone and with the sentence before it, and the answer type: the question asks
-  for a number, date, person or place and the sentence has one that the question does not;
-- the *answer* (do the articles answer at all?): the best chunk's and sentence's scores and
-  cosines, and the *focus*: the heaviest question stem that the best passage lacks
-  ("gefallen", "bezahlt" when only "Truppen" and "Russland" are found).
+  also relative to the best candidate, its keyword (BM25) rank, and how much of the
+  question's weighted stems it covers (same language and across languages apart, because
+  stems only meet across languages in names and numbers);
+- a *sentence* (does this sentence hold the answer?): its cosine, its chunk's probability
+  and rank, its stem coverage alone, with the sentence before and with the one after, the
+  question's stem pairs it repeats (phrases), its share of words the question lacks
+  (novelty), the answer type (the question asks for a number, date, person, place, name or
+  amount and the sentence holds one the question does not name), the focus-word gain (it
+  matches the question better with a focus word left out: it does not speak to that word)
+  and its length;
+- the *answer* (do the articles answer at all?): the best chunk's and sentence's
+  probabilities and cosines, coverage, the heaviest question stem the best chunk lacks, the
+  share of the question's weight no ranked chunk holds, a missing answer type, the
+  focus-word gain, cross-language evidence and the margin over the best other article.
+
+Stem weights come from wordfreq (``terms.term_weights``), not from the index, so a
+five-article index weighs a question as a large one does.
 """
 
 from __future__ import annotations
