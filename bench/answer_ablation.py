@@ -80,6 +80,40 @@ def run(off: set[str], examples, folds: int) -> dict:
             module.chunk_features, module.sentence_features, module.answer_features = originals
 
 
+def cosine_baseline(examples) -> dict:
+    """No model, the same candidates: chunks by the mean of chunk and best-sentence cosine
+    (the ranking before the answer model), the first sentence by cosine."""
+    from assistant.evaluation.metrics import contains_answer
+
+    rows: dict[str, list[tuple[float, float]]] = {}
+    for e in (e for e in examples if e.item.answerable and e.retrieval.candidates):
+        ranked = sorted(
+            e.retrieval.candidates,
+            key=lambda c: -(c.similarity + max(c.sentence_similarities, default=c.similarity)) / 2,
+        )
+        sentences = [
+            (s, c.chunk.sentence_texts()[i])
+            for c in ranked[:5]
+            for i, s in enumerate(c.sentence_similarities)
+        ]
+        best = max(sentences)[1] if sentences else ""
+        key = f"{e.set_name}/{e.retrieval.language}"
+        rows.setdefault(key, []).append(
+            (
+                float(ranked[0].chunk.article_id in e.item.gold_articles),
+                contains_answer(best, e.item.answers),
+            )
+        )
+    return {
+        key: {
+            "hit@1": round(sum(h for h, _ in v) / len(v), 4),
+            "top_sentence": round(sum(t for _, t in v) / len(v), 4),
+            "items": len(v),
+        }
+        for key, v in rows.items()
+    }
+
+
 def main() -> None:
     from run import record
 
@@ -88,7 +122,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT / ".index" / "fit")
     args = parser.parse_args()
     _, examples = load_examples(sorted(args.data.glob("*.pkl")))
-    results = {}
+    results = {"cosine only, no model": cosine_baseline(examples)}
+    print(results, flush=True)
     for name, off in GROUPS.items():
         figures = run(off, examples, args.folds)
         results[name] = {
