@@ -61,7 +61,14 @@ def running(app, timeout: float = 30.0):
 
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=1,
+        )  # clients that keep a connection open
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
