@@ -22,7 +22,7 @@ from .answer.base import decline_draft
 from .citations import CitationChecker
 from .condense import Condenser, RuleCondenser, make_condenser
 from .config import Settings, load_settings
-from .errors import AssistantError, QuestionError
+from .errors import AssistantError, ConfigError, QuestionError
 from .evidence.model import AnswerModel, load_answer_model
 from .evidence.rank import EvidenceRanker
 from .index import ChromaIndex, open_stores
@@ -85,7 +85,7 @@ class Assistant:
         embedder: Embedder,
         index: ChromaIndex,
         keywords: KeywordIndex,
-        model: AnswerModel,
+        model: AnswerModel | ConfigError,  # the fitted answer model, or why it cannot be used
         answerer: Answerer,
         checker: CitationChecker | None = None,
         condenser: Condenser | None = None,
@@ -96,7 +96,9 @@ class Assistant:
         self.keywords = keywords
         self.answerer = answerer
         self.retriever = Retriever(index, keywords, embedder)
-        self.ranker = EvidenceRanker(model)
+        self.ranker = EvidenceRanker(model) if isinstance(model, AnswerModel) else None
+        # ingest works without it; answering raises this (``serve`` and ``mcp`` refuse to start)
+        self.model_problem = model if isinstance(model, ConfigError) else None
         self.checker = checker or CitationChecker(settings.support_threshold, embedder)
         self.condenser = condenser or RuleCondenser()
         self.chain = self._compile()
@@ -113,15 +115,20 @@ class Assistant:
         """Build every component from settings; arguments replace single components."""
         settings = settings or load_settings()
         embedder = embedder or make_embeddings(settings)
-        model = load_answer_model(settings.answer_model, embedder.name)
+        model: AnswerModel | ConfigError
+        try:
+            model = load_answer_model(settings.answer_model, embedder.name)
+        except ConfigError as exc:
+            model = exc
         index, keywords = open_stores(settings, embedder, client)
+        margin = model.second_margin if isinstance(model, AnswerModel) else 0.0
         return cls(
             settings,
             embedder,
             index,
             keywords,
             model,
-            make_answerer(settings, chat_model, model.second_margin),
+            make_answerer(settings, chat_model, margin),
             condenser=make_condenser(settings, chat_model),
         )
 
@@ -202,6 +209,8 @@ class Assistant:
         return replace(turn, retrieval=retrieval, timings_ms=turn.timed(**retrieval.timings_ms))
 
     def _rank(self, turn: Turn) -> Turn:
+        if self.ranker is None:
+            raise self.model_problem or ConfigError("expected an answer model, got none")
         started = time.perf_counter()
         evidence = self.ranker.rank(turn.query, turn.searched, turn.top_k)
         return replace(

@@ -53,3 +53,17 @@ def test_a_changed_model_file_changes_the_answers(fake_settings, fake_model, cor
     stricter = Assistant.from_settings(fake_settings, embedder=HashingEmbedder())
     answer = stricter.ask(TROOPS_Q)
     assert not answer.answerable and answer.answer == "Das geht aus den Artikeln nicht hervor."
+
+
+def test_another_embedders_index_can_be_built_but_not_asked_without_its_model(tmp_path, corpus_dir):
+    """Ingest needs no answer model; answering refuses with the reason (no fallback)."""
+    from assistant import load_settings
+    from assistant.server.app import serve
+
+    settings = load_settings(index_dir=tmp_path / "index", embeddings="fake")
+    bot = Assistant.from_settings(settings, embedder=HashingEmbedder())
+    assert bot.ingest(corpus_dir).added == 2
+    with pytest.raises(ConfigError, match="fitted for embedder .* 'fake/hashing-256'"):
+        bot.ask(TROOPS_Q)
+    with pytest.raises(ConfigError, match="fitted for embedder"):
+        serve(bot)

@@ -94,6 +94,8 @@ def serve(assistant: Assistant, open_browser: bool = False) -> None:
 
     settings = assistant.settings
     check_exposure(settings)
+    if assistant.model_problem is not None:  # a server that cannot answer must not start
+        raise assistant.model_problem
     app = build_app(assistant)
     url = f"http://{_display_host(settings.host)}:{settings.port}/"
     print(f"News assistant: open the chat at {url}  (API docs: {url}docs)", flush=True)

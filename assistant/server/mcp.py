@@ -182,6 +182,8 @@ def search_results(answer: Answer) -> dict:
 def run_stdio(assistant: Assistant) -> None:
     """Serve over stdin/stdout until the client closes stdin (the SDK keeps stray writes off
     stdout while it serves: fd 1 points at stderr then)."""
+    if assistant.model_problem is not None:  # a server that cannot answer must not start
+        raise assistant.model_problem
     build_mcp(assistant).run(transport="stdio")
 
 
