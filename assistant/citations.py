@@ -10,7 +10,6 @@ lexical-then-semantic check, shared with the offline eval judge so that the two 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,7 +19,7 @@ from .language import detect_language
 from .providers import Embedder
 from .records import Citation, Claim, Retrieved, Sentence
 from .sentences import split_sentences
-from .text import MARKER, lexical_support, numbers_in
+from .text import lexical_support, numbers_in
 
 SEMANTIC_SUPPORT = 0.88  # e5 cosine of a faithful paraphrase/translation, see docs
 LEXICAL, SEMANTIC, NONE = "lexical", "semantic", "none"
@@ -77,27 +76,6 @@ def support(
     if semantic >= semantic_threshold:
         return Support(semantic, SEMANTIC)
     return Support(max(lexical, semantic), NONE)
-
-
-def parse_claims(answer: str, language: str) -> list[Claim]:
-    """Split a drafted answer into sentences and collect each sentence's markers.
-
-    A marker standing alone after a sentence boundary ("… Moskau. [2]") belongs to the
-    sentence before it.
-    """
-    claims: list[Claim] = []
-    for span in split_sentences(answer, language):
-        piece = answer[span.start : span.end]
-        markers = tuple(
-            int(n) for group in MARKER.findall(piece) for n in re.split(r"\s*,\s*", group)
-        )
-        text = MARKER.sub("", piece).strip()
-        if not re.search(r"\w", text) and claims:  # only markers: attach to previous claim
-            prev = claims.pop()
-            claims.append(Claim(prev.text, prev.markers + markers))
-        elif text:
-            claims.append(Claim(text, markers))
-    return claims
 
 
 class CitationChecker:

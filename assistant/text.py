@@ -1,4 +1,4 @@
-"""Text helpers every stage shares: citation markers, words, numbers.
+"""Text helpers every stage shares: citation markers, claims, words, numbers, attribution.
 
 A lower module on purpose: retrieval, answering and the citation check all need them, and
 none of the earlier stages may import the citation stage.
@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 
 from .language import ENGLISH, GERMAN
+from .records import Claim
+from .sentences import split_sentences
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 WORD = re.compile(r"\w+")
@@ -43,3 +45,24 @@ def lexical_support(claim: str, passage: str) -> float:
     if not words:
         return 1.0
     return len(words & content_words(passage)) / len(words)
+
+
+def parse_claims(answer: str, language: str) -> list[Claim]:
+    """Split a drafted answer into sentences and collect each sentence's markers.
+
+    A marker standing alone after a sentence boundary ("… Moskau. [2]") belongs to the
+    sentence before it.
+    """
+    claims: list[Claim] = []
+    for span in split_sentences(answer, language):
+        piece = answer[span.start : span.end]
+        markers = tuple(
+            int(n) for group in MARKER.findall(piece) for n in re.split(r"\s*,\s*", group)
+        )
+        text = MARKER.sub("", piece).strip()
+        if not re.search(r"\w", text) and claims:  # only markers: attach to previous claim
+            prev = claims.pop()
+            claims.append(Claim(prev.text, prev.markers + markers))
+        elif text:
+            claims.append(Claim(text, markers))
+    return claims

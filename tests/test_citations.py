@@ -1,9 +1,9 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.citations import CitationChecker, parse_claims
+from assistant.citations import CitationChecker
 from assistant.records import Chunk, Claim, Retrieved, Span
-from assistant.text import MARKER, lexical_support, numbers_in
+from assistant.text import MARKER, lexical_support, numbers_in, parse_claims
 
 
 def _hit(rank, text, article="a"):

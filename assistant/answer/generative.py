@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 
-from ..citations import parse_claims
 from ..errors import ProviderError
 from ..prompts import Prompt
 from ..records import Draft, Evidence, Retrieved
-from ..text import MARKER
+from ..text import MARKER, parse_claims
 from .base import DECLINE, LANGUAGE_NAMES
 
 
