@@ -348,23 +348,24 @@ class ChromaIndex:
         sentence_vectors: np.ndarray,
     ) -> None:
         """Upsert sentences, then chunks (the chunks mark an article complete)."""
-        for i in range(0, len(sentences), WRITE_BATCH):
-            part = sentences[i : i + WRITE_BATCH]
+        self._upsert_all(self.sentences, sentences, sentence_vectors, sentence_metadata)
+        self._upsert_all(
+            self.chunks,
+            chunks,
+            chunk_vectors,
+            lambda c: chunk_metadata(c, chunk_counts[c.article_id]),
+        )
+
+    def _upsert_all(self, collection, rows: Sequence, vectors: np.ndarray, metadata) -> None:
+        """Rows (chunks or sentences: ``id``, ``text``) in batches Chroma accepts."""
+        for i in range(0, len(rows), WRITE_BATCH):
+            part = rows[i : i + WRITE_BATCH]
             self._upsert(
-                self.sentences,
-                [s.id for s in part],
-                sentence_vectors[i : i + WRITE_BATCH],
-                [s.text for s in part],
-                [sentence_metadata(s) for s in part],
-            )
-        for i in range(0, len(chunks), WRITE_BATCH):
-            batch = chunks[i : i + WRITE_BATCH]
-            self._upsert(
-                self.chunks,
-                [c.id for c in batch],
-                chunk_vectors[i : i + WRITE_BATCH],
-                [c.text for c in batch],
-                [chunk_metadata(c, chunk_counts[c.article_id]) for c in batch],
+                collection,
+                [r.id for r in part],
+                vectors[i : i + WRITE_BATCH],
+                [r.text for r in part],
+                [metadata(r) for r in part],
             )
 
     @staticmethod
