@@ -22,6 +22,7 @@ from pydantic_settings import (
 from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ANSWER_MODEL = PROJECT_ROOT / "assistant" / "evidence" / "answer-model.json"  # shipped weights
 
 
 def _config_file() -> Path | None:
@@ -84,7 +85,7 @@ class Settings(BaseSettings):
 
     # the fitted answer model: ranks chunks and sentences and decides when to decline
     # (python -m assistant.evidence.fit; fitted for the embedder it names)
-    answer_model: Path = PROJECT_ROOT / "assistant" / "evidence" / "answer-model.json"
+    answer_model: Path = ANSWER_MODEL
     support_threshold: float = Field(0.5, ge=0, le=1)
 
     prompts_dir: Path = PROJECT_ROOT / "prompts"

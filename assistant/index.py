@@ -22,6 +22,7 @@ import numpy as np
 
 from .config import Settings
 from .errors import IndexMismatchError, ProviderError, StoreError
+from .ingest.chunking import content_hash
 from .records import Chunk, Filters, Span
 
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 400, "max_neighbors": 32}
@@ -70,8 +71,6 @@ class SentenceRow:
 
 def sentence_id(article_id: str, start: int, text: str) -> str:
     """The id of a stored sentence: where it starts in its article, and its text."""
-    from .ingest.chunking import content_hash
-
     return content_hash(article_id, str(start), text)
 
 

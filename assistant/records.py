@@ -143,7 +143,6 @@ class Retrieval:
     query: str
     language: str  # the query's language
     candidates: tuple[Candidate, ...]  # best chunk similarity first
-    query_terms: tuple[str, ...] = ()  # stems of the query's content words
     focus: tuple[str, ...] = ()  # the query's heaviest words, each left out once
     timings_ms: dict[str, float] = field(default_factory=dict)
 

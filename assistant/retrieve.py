@@ -87,7 +87,6 @@ class Retriever:
             query,
             language,
             tuple(candidates),
-            query_terms,
             focus,
             {"embed_query": (t1 - t0) * 1000, "search": (t2 - t1) * 1000},
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..answer.extractive import lead, pick
-from ..evaluation.metrics import contains_answer
+from ..evaluation.metrics import ANSWERED, CORRECT, DECLINED, HIT_AT, contains_answer, declined_in
 from .collect import Example
 from .features import ANSWER_FEATURES, CHUNK_FEATURES, SENTENCE_FEATURES, Question
 from .model import AnswerModel, LinearModel
@@ -188,24 +188,24 @@ def score(
     evidence = ranker.rank(e.item.question, e.retrieval, top_k)
     if not e.item.answerable:
         return {
-            f"declined_{e.item.variant}": float(not evidence.answerable),
-            "declined": float(not evidence.answerable),
+            declined_in(e.item.variant): float(not evidence.answerable),
+            DECLINED.name: float(not evidence.answerable),
             "_confidence": evidence.confidence,
         }
     picked = pick(evidence.sentences, max_sentences, model.second_margin)
     text = " ".join([lead(picked[0])] + [s.text for s in picked]) if picked else ""
     first = evidence.ranked_articles[:1]
     return {
-        "hit@1": float(bool(first) and first[0] in e.item.gold_articles),
-        "hit@5": float(bool(set(evidence.ranked_articles[:5]) & set(e.item.gold_articles))),
-        "answered": float(evidence.answerable),
+        HIT_AT[1].name: float(bool(first) and first[0] in e.item.gold_articles),
+        HIT_AT[5].name: float(bool(set(evidence.ranked_articles[:5]) & set(e.item.gold_articles))),
+        ANSWERED.name: float(evidence.answerable),
         "_confidence": evidence.confidence,
         "top_sentence": contains_answer(evidence.sentences[0].text, e.item.answers)
         if evidence.sentences
         else 0.0,
         "quoted": float(len(picked)),
         "picked": contains_answer(text, e.item.answers),
-        "correct": float(evidence.answerable) * contains_answer(text, e.item.answers),
+        CORRECT.name: float(evidence.answerable) * contains_answer(text, e.item.answers),
     }
 
 
@@ -213,10 +213,10 @@ def curve(rows: list[dict], cuts=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8)) -> dict:
     """Answered and declined rates if the answer threshold were each of ``cuts``."""
     out = {}
     for cut in cuts:
-        point: dict[str, list[float]] = {"answered": [], "declined": []}
+        point: dict[str, list[float]] = {ANSWERED.name: [], DECLINED.name: []}
         for r in rows:
-            key = "answered" if "answered" in r else "declined"
-            point[key].append(float((r["_confidence"] >= cut) == (key == "answered")))
+            key = ANSWERED.name if ANSWERED.name in r else DECLINED.name
+            point[key].append(float((r["_confidence"] >= cut) == (key == ANSWERED.name)))
         out[f"{cut:.1f}"] = {
             k: round(float(np.mean(v)), 3) if v else None for k, v in point.items()
         }

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import ANSWER_MODEL
 from ..errors import ConfigError
 from .features import ANSWER_FEATURES, CHUNK_FEATURES, SENTENCE_FEATURES
 
 FORMAT = "news-assistant/answer-model"
-DEFAULT_PATH = Path(__file__).resolve().parent / "answer-model.json"
+DEFAULT_PATH = ANSWER_MODEL
 
 
 @dataclass(frozen=True)
