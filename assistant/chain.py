@@ -27,6 +27,7 @@ from .evidence.model import AnswerModel, load_answer_model
 from .evidence.rank import EvidenceRanker
 from .index import ChromaIndex, open_stores
 from .ingest.chunking import Chunker
+from .ingest.lock import ingest_lock
 from .ingest.pipeline import Ingestor, IngestReport, ProgressFactory
 from .keywords import KeywordIndex
 from .language import detect_language
@@ -139,9 +140,15 @@ class Assistant:
         """Index every article under ``path`` (see ``Ingestor.run``)."""
         chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap)
         ingestor = Ingestor(
-            self.index, self.keywords, self.embedder, chunker, self.settings.sentence_vectors
+            self.index,
+            self.keywords,
+            self.embedder,
+            chunker,
+            self.settings.sentence_vectors,
+            max_article_chars=self.settings.max_article_chars,
         )
-        return ingestor.run(Path(path), prune=prune, progress=progress)
+        with ingest_lock(self.settings.index_dir):
+            return ingestor.run(Path(path), prune=prune, progress=progress)
 
     # --- answering ---------------------------------------------------------------
     def ask(

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
 
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     strict: bool = False  # ingest exits non-zero when a file is skipped
+    # an article longer than this is skipped with a message (~30,000 words; embedding it
+    # would take minutes and hold the ingest lock)
+    max_article_chars: int = Field(200_000, ge=1000)
 
     # evaluation (``assistant eval``): judge and where the shared eval data lives
     eval_judge: Literal["offline", "llm"] = "offline"  # llm: the configured chat model

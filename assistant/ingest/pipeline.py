@@ -1,8 +1,11 @@
 """Ingestion: files -> Articles -> Chunks (+ sentences) -> vectors -> index, incrementally.
 
 Unchanged articles (same version hash, completely written) cost one dictionary lookup;
-changed articles reuse the vectors of text they still contain; texts of many articles are
-embedded together in large batches so the model, not the pipeline, sets the pace.
+changed articles reuse the vectors of text they still contain; texts of several articles
+are embedded together and written in small groups (``writer.py``), so a crash loses
+seconds. Every step is linear in an article's length, and an article over
+``max_article_chars`` is skipped with the setting's name instead of holding the ingest for
+minutes (bench/ingest_scaling.py: time against paragraph length up to 10 MB).
 """
 
 from __future__ import annotations
@@ -14,14 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import numpy as np
-
 from ..index import WRITE_BATCH, ArticleState, ChromaIndex, SentenceRow, published_day, sentence_id
 from ..keywords import KeywordIndex
 from ..providers import Embedder
 from ..records import Article, Chunk
 from .chunking import Chunker, article_version
 from .loaders import Skipped, iter_articles
+from .writer import FLUSH_TEXTS, ArticleWriter, Pending
+
+MAX_ARTICLE_CHARS = 200_000  # ~30,000 words; the default of ASSISTANT_MAX_ARTICLE_CHARS
 
 
 class Progress(Protocol):
@@ -86,14 +90,6 @@ def tqdm_progress():
     return tqdm(unit="text", desc="embedding", disable=not sys.stderr.isatty())
 
 
-@dataclass
-class _Pending:
-    article: Article
-    version: str
-    state: ArticleState | None
-    chunks: list[Chunk]
-
-
 class Ingestor:
     """Brings the index in line with a folder of articles."""
 
@@ -104,14 +100,16 @@ class Ingestor:
         embedder: Embedder,
         chunker: Chunker,
         sentence_vectors: bool = True,
-        batch_texts: int = 512,
+        flush_texts: int = FLUSH_TEXTS,
+        max_article_chars: int = MAX_ARTICLE_CHARS,
     ):
         self.index = index
         self.keywords = keywords
         self.embedder = embedder
         self.chunker = chunker
         self.sentence_vectors = sentence_vectors
-        self.batch_texts = batch_texts
+        self.flush_texts = flush_texts
+        self.max_article_chars = max_article_chars
 
     def run(
         self, path: Path, prune: bool = False, progress: ProgressFactory | None = None
@@ -122,63 +120,49 @@ class Ingestor:
         manifest = self.index.manifest()
         report.keywords_repaired = self._sync_keywords(manifest)
         bar = (progress or tqdm_progress)()
+        writer = ArticleWriter(
+            self.index, self.keywords, self.embedder, report, bar, self.flush_texts
+        )
         seen: dict[str, str] = {}
-        pending: list[_Pending] = []
         for item in iter_articles(Path(path)):
-            if isinstance(item, Skipped):
-                report.skipped.append(item)
-                continue
-            if item.id in seen:
-                report.skipped.append(
-                    Skipped(
-                        item.path,
-                        f"duplicate article id {item.id!r}, first read from {seen[item.id]}",
-                    )
-                )
-                continue
-            seen[item.id] = item.path
-            version = article_version(item)
-            state = manifest.get(item.id)
-            if state is not None and state.complete_for(version):
-                report.unchanged += 1
-                continue
-            pending.append(_Pending(item, version, state, self.chunker.split(item)))
-            if sum(len(p.chunks) for p in pending) >= self.batch_texts:
-                self._flush(pending, report, bar)
-                pending = []
-        self._flush(pending, report, bar)
+            problem = item if isinstance(item, Skipped) else self._refuse(item, seen)
+            if problem is not None:
+                report.skipped.append(problem)
+            elif isinstance(item, Article):
+                seen[item.id] = item.path
+                self._take(item, manifest.get(item.id), writer, report)
+        writer.flush()
         if prune:
             report.removed = self._prune(sorted(set(manifest) - set(seen)))
         bar.close()
         report.seconds = time.perf_counter() - started
         return report
 
-    def _flush(self, pending: list[_Pending], report: IngestReport, bar) -> None:
-        if not pending:
+    def _take(self, article: Article, state, writer: ArticleWriter, report) -> None:
+        """Count an unchanged article, or queue a new or changed one for writing."""
+        version = article_version(article)
+        if state is not None and state.complete_for(version):
+            report.unchanged += 1
             return
-        chunks = [c for p in pending for c in p.chunks]
-        sentences = (
-            [s for p in pending for s in self._sentence_rows(p)] if self.sentence_vectors else []
-        )
-        known_chunks, known_sentences = self._known_vectors(pending)
-        chunk_vectors = self._embed([c.text for c in chunks], known_chunks, report, bar)
-        sentence_vectors = self._embed([s.text for s in sentences], known_sentences, report, bar)
-        self.index.write(
-            chunks,
-            chunk_vectors,
-            {p.article.id: len(p.chunks) for p in pending},
-            sentences,
-            sentence_vectors,
-        )
-        self.keywords.write(chunks)
-        for p in pending:
-            if p.state is not None:
-                self.index.delete_stale(p.article.id, p.version)
-                self.keywords.delete_stale(p.article.id, p.version)
-                report.updated += 1
-            else:
-                report.added += 1
-        report.chunks_written += len(chunks)
+        chunks = self.chunker.split(article)
+        rows = self._sentence_rows(article, version, chunks) if self.sentence_vectors else []
+        writer.add(Pending(article, version, state, chunks, rows))
+
+    def _refuse(self, article: Article, seen: dict[str, str]) -> Skipped | None:
+        """Why ``article`` is not indexed (a repeated id, an over-long text), or None."""
+        if article.id in seen:
+            return Skipped(
+                article.path,
+                f"duplicate article id {article.id!r}, first read from {seen[article.id]}",
+            )
+        if len(article.text) > self.max_article_chars:
+            return Skipped(
+                article.path,
+                f"article {article.id!r}: expected at most {self.max_article_chars:,} "
+                f"characters of text, got {len(article.text):,} (raise "
+                "ASSISTANT_MAX_ARTICLE_CHARS to index it)",
+            )
+        return None
 
     def _prune(self, article_ids: list[str]) -> int:
         """Remove articles from both stores; returns how many."""
@@ -204,36 +188,10 @@ class Ingestor:
             self.keywords.write(self.index.get_chunks(ids[i : i + WRITE_BATCH]))
         return len(wrong) + len(set(held) - set(manifest))
 
-    def _known_vectors(self, pending: list[_Pending]):
-        chunks: dict[str, np.ndarray] = {}
-        sentences: dict[str, np.ndarray] = {}
-        for p in pending:
-            if p.state is not None:
-                old_chunks, old_sentences = self.index.vectors_by_text(p.article.id)
-                chunks.update(old_chunks)
-                sentences.update(old_sentences)
-        return chunks, sentences
-
-    def _embed(
-        self, texts: list[str], known: dict[str, np.ndarray], report: IngestReport, bar
-    ) -> np.ndarray:
-        """Vectors for ``texts``, embedding each distinct unknown text once."""
-        todo = list(dict.fromkeys(t for t in texts if t not in known))
-        if todo:
-            started = time.perf_counter()
-            vectors = self.embedder.embed_passages(todo, progress=bar.update)
-            report.embed_seconds += time.perf_counter() - started
-            report.texts_embedded += len(todo)
-            known = {**known, **dict(zip(todo, vectors))}
-        if not texts:
-            return np.zeros((0, 1), dtype=np.float32)
-        return np.vstack([known[t] for t in texts])
-
     @staticmethod
-    def _sentence_rows(p: _Pending) -> list[SentenceRow]:
+    def _sentence_rows(article: Article, version: str, chunks: list[Chunk]) -> list[SentenceRow]:
         rows: dict[int, SentenceRow] = {}
-        article = p.article
-        for chunk in p.chunks:
+        for chunk in chunks:
             for span in chunk.sentences:
                 start = chunk.start + span.start
                 if start in rows:  # already in the previous chunk (overlap)
@@ -242,7 +200,7 @@ class Ingestor:
                 rows[start] = SentenceRow(
                     id=sentence_id(article.id, start, text),
                     article_id=article.id,
-                    article_hash=p.version,
+                    article_hash=version,
                     chunk_id=chunk.id,
                     start=start,
                     end=chunk.start + span.end,

@@ -1,0 +1,129 @@
+"""Embeds and writes articles in small groups, so a crash loses seconds, not minutes.
+
+Articles stream in; their chunks and sentences go out in groups of about ``flush_texts``
+texts (default 64: about 10 s of embedding on 2 cores), each group embedded in one call
+and written at once. An article larger than a group is written in several groups: its
+chunks carry ``chunk_count``, so until the last one is stored the index calls the article
+incomplete, and the next run embeds only the texts that are not stored yet. Measured:
+writing every 512 chunks (~2,800 texts, ~7 minutes) made each of 10 killed runs keep no
+complete article; small groups cost no measurable ingest speed (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..index import ArticleState, ChromaIndex, SentenceRow
+from ..keywords import KeywordIndex
+from ..providers import Embedder
+from ..records import Article, Chunk
+
+FLUSH_TEXTS = 64
+
+
+@dataclass
+class Pending:
+    """One article to write: its version, what the index holds of it, its rows."""
+
+    article: Article
+    version: str
+    state: ArticleState | None
+    chunks: list[Chunk]
+    sentences: list[SentenceRow]
+
+
+@dataclass
+class _Known:
+    """Stored vectors of an article being rewritten, by text (reused, not re-embedded)."""
+
+    chunks: dict[str, np.ndarray] = field(default_factory=dict)
+    sentences: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class _Piece:
+    pending: Pending
+    chunk: Chunk
+    sentences: list[SentenceRow]
+    last: bool  # the article's last chunk: writing it completes the article
+
+
+class ArticleWriter:
+    """Collects chunks of pending articles and writes them once ``flush_texts`` are due."""
+
+    def __init__(
+        self,
+        index: ChromaIndex,
+        keywords: KeywordIndex,
+        embedder: Embedder,
+        report,
+        progress,
+        flush_texts: int = FLUSH_TEXTS,
+    ):
+        self.index, self.keywords, self.embedder = index, keywords, embedder
+        self.report, self.progress, self.flush_texts = report, progress, flush_texts
+        self._pieces: list[_Piece] = []
+        self._texts = 0
+        self._known: dict[str, _Known] = {}
+
+    def add(self, pending: Pending) -> None:
+        """Queue an article; writes whenever a group is full."""
+        if pending.state is not None:
+            chunks, sentences = self.index.vectors_by_text(pending.article.id)
+            self._known[pending.article.id] = _Known(chunks, sentences)
+        by_chunk: dict[str, list[SentenceRow]] = {}
+        for row in pending.sentences:
+            by_chunk.setdefault(row.chunk_id, []).append(row)
+        for i, chunk in enumerate(pending.chunks):
+            rows = by_chunk.get(chunk.id, [])
+            self._pieces.append(_Piece(pending, chunk, rows, i == len(pending.chunks) - 1))
+            self._texts += 1 + len(rows)
+            if self._texts >= self.flush_texts:
+                self.flush()
+
+    def flush(self) -> None:
+        """Embed and write every queued piece; finish the articles whose last chunk it holds."""
+        pieces, self._pieces, self._texts = self._pieces, [], 0
+        if not pieces:
+            return
+        chunks = [p.chunk for p in pieces]
+        sentences = [s for p in pieces for s in p.sentences]
+        chunk_vectors = self._embed(chunks, lambda k: k.chunks)
+        sentence_vectors = self._embed(sentences, lambda k: k.sentences)
+        counts = {p.pending.article.id: len(p.pending.chunks) for p in pieces}
+        self.index.write(chunks, chunk_vectors, counts, sentences, sentence_vectors)
+        self.keywords.write(chunks)
+        self.report.chunks_written += len(chunks)
+        for piece in pieces:
+            if piece.last:
+                self._finish(piece.pending)
+
+    def _finish(self, pending: Pending) -> None:
+        self._known.pop(pending.article.id, None)
+        if pending.state is None:
+            self.report.added += 1
+            return
+        self.index.delete_stale(pending.article.id, pending.version)
+        self.keywords.delete_stale(pending.article.id, pending.version)
+        self.report.updated += 1
+
+    def _embed(self, rows: list, known_of) -> np.ndarray:
+        """Vectors for ``rows`` (chunks or sentences), embedding each unknown text once."""
+        if not rows:
+            return np.zeros((0, 1), dtype=np.float32)
+        known: dict[str, np.ndarray] = {}
+        for row in rows:
+            stored = self._known.get(row.article_id)
+            if stored is not None and row.text in known_of(stored):
+                known[row.text] = known_of(stored)[row.text]
+        todo = list(dict.fromkeys(r.text for r in rows if r.text not in known))
+        if todo:
+            started = time.perf_counter()
+            vectors = self.embedder.embed_passages(todo, progress=self.progress.update)
+            self.report.embed_seconds += time.perf_counter() - started
+            self.report.texts_embedded += len(todo)
+            known.update(zip(todo, vectors))
+        return np.vstack([known[r.text] for r in rows])
