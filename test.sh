@@ -13,6 +13,8 @@ fi
 .venv/bin/ruff check --quiet .
 .venv/bin/ruff format --check --quiet .
 .venv/bin/mypy --no-error-summary
+# Dependency audit against the lock (skips with its reason where the data is unreachable).
+bash scripts/audit.sh
 # Tests run in a private network namespace (loopback only) when the kernel allows it;
 # the socket guard in tests/conftest.py refuses outside connections either way.
 if unshare -n true 2>/dev/null; then
