@@ -54,7 +54,10 @@ def test_the_prompt_sent_holds_numbered_sources_and_the_decline_sentence(tmp_pat
     assert [m["role"] for m in messages] == ["system", "user"]
     assert messages[1]["content"] == Q
     system = messages[0]["content"]
-    assert "[1] Truppen in Russland (Testquelle, 2024-10-26)" in system
+    assert (
+        '<article id="1">\ntitle: Truppen in Russland\nsource: Testquelle\n'
+        "published: 2024-10-26\ntext:\nNordkorea hat"
+    ) in system  # each source fenced as data (assistant/untrusted.py)
     assert "reply with exactly: Das geht aus den Artikeln nicht hervor." in system
     assert "Write in German" in system
 

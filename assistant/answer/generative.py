@@ -1,5 +1,13 @@
 """Generative answers from any LangChain chat model (ChatOpenAI against OpenAI, vLLM,
-llama.cpp server, Ollama ...), streamed, with the answer prompt from ``prompts/``."""
+llama.cpp server, Ollama ...), streamed, with the answer prompt from ``prompts/``.
+
+The sources reach the model fenced (``untrusted.fence``): one ``<article id="n">`` block
+each, title and text inside, so an article's own words can neither pose as the prompt nor
+close their block; the prompt tells the model the blocks are data. The answer is then
+checked like any other (``citations.py``): that flags a model that obeys an article without
+citing it, but not one that cites the injected article itself (it does say so; see
+"Article text is data" in docs/architecture.md).
+"""
 
 from __future__ import annotations
 
@@ -9,18 +17,22 @@ from ..errors import ProviderError
 from ..prompts import Prompt
 from ..records import Draft, Evidence, Retrieved
 from ..text import MARKER, parse_claims
+from ..untrusted import fence
 from .base import DECLINE, LANGUAGE_NAMES
 
 
 def format_sources(retrieved: Sequence[Retrieved]) -> str:
-    """Numbered sources as the model sees them: ``[n] title (source, date)`` + text."""
-    blocks = []
-    for hit in retrieved:
-        chunk = hit.chunk
-        about = ", ".join(x for x in (chunk.source, chunk.published) if x)
-        header = f"[{hit.rank}] {chunk.title}" + (f" ({about})" if about else "")
-        blocks.append(f"{header}\n{chunk.text}")
-    return "\n\n".join(blocks)
+    """The sources as the model sees them: one fenced ``<article id="n">`` block each."""
+    return "\n\n".join(
+        fence(
+            hit.rank,
+            hit.chunk.text,
+            title=hit.chunk.title,
+            source=hit.chunk.source,
+            published=hit.chunk.published,
+        )
+        for hit in retrieved
+    )
 
 
 class GenerativeAnswerer:

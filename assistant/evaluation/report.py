@@ -1,14 +1,16 @@
 """Reports: ``report.json`` (every item), ``report.md`` and ``report.html`` (summary, chart,
 worst items first). No dependencies beyond the standard library; the chart is inline SVG.
-What each metric means comes from its ``Metric`` in ``metrics.METRICS``."""
+What each metric means comes from its ``Metric`` in ``metrics.METRICS``. Questions, answers
+and gold texts come from eval sets and articles, so both pages show them through
+``untrusted.escape`` (an answer quoting ``![x](http://...)`` stays text in any viewer)."""
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import asdict
 from pathlib import Path
 
+from ..untrusted import escape
 from .gate import Failure
 from .metrics import ANSWERED, CORRECT, DECLINED, ERROR, describe
 from .runner import ItemResult, RunResult
@@ -114,15 +116,15 @@ def markdown(run: RunResult, failures: list[Failure], baseline: dict | None) -> 
     for r in sorted(run.items, key=badness, reverse=True)[:25]:
         shown = {k: round(v, 2) for k, v in r.scores.items() if v is not None}
         lines += [
-            f"### {r.item.id} ({r.item.kind or r.item.language})",
-            f"- question: {r.item.question}",
-            f"- expected: {_expected(r.item)}",
-            f"- answer: {r.error or r.answer}",
+            f"### {escape(r.item.id)} ({escape(r.item.kind or r.item.language)})",
+            f"- question: {escape(r.item.question)}",
+            f"- expected: {escape(_expected(r.item))}",
+            f"- answer: {escape(r.error or r.answer)}",
             f"- gold rank: {r.gold_rank}",
             f"- scores: {shown}",
         ]
         lines += [
-            f"- unsupported: {s['text'][:120]!r} ({s['judge']['reason']})"
+            f"- unsupported: {escape(repr(s['text'][:120]))} ({escape(s['judge']['reason'])})"
             for s in r.sentences
             if s.get("judge") and not s["judge"]["supported"]
         ]
@@ -142,7 +144,7 @@ def kind_rows(items: list[ItemResult]) -> list[str]:
             for n in (ANSWERED.name, DECLINED.name, CORRECT.name)
         }
         shown = [f"{round(sum(v))}/{len(v)}" if v else "-" for v in rate.values()]  # 0/1 scores
-        rows.append(f"| {kind} | {len(group)} | " + " | ".join(shown) + " |")
+        rows.append(f"| {escape(kind)} | {len(group)} | " + " | ".join(shown) + " |")
     return rows
 
 
@@ -163,7 +165,7 @@ def svg_chart(metrics: dict[str, float | None], width: int = 520) -> str:
     for i, (name, value) in enumerate(rows):
         y, length = 5 + 22 * i, (value or 0) * (width - 200)
         bars.append(
-            f'<text x="0" y="{y + 14}" font-size="12">{html.escape(name)}</text>'
+            f'<text x="0" y="{y + 14}" font-size="12">{escape(name)}</text>'
             f'<rect x="140" y="{y}" width="{length:.1f}" height="16" fill="#4a7ab7"/>'
             f'<text x="{145 + length:.1f}" y="{y + 13}" font-size="11">{_fmt(value)}</text>'
         )
@@ -175,7 +177,7 @@ def svg_chart(metrics: dict[str, float | None], width: int = 520) -> str:
 
 def html_page(run: RunResult, failures: list[Failure], baseline: dict | None) -> str:
     """The summary as one self-contained HTML page (chart, metric table, worst items)."""
-    esc = html.escape
+    esc = escape
     rows = "".join(
         f"<tr><td>{esc(n)}</td><td>{v}</td><td>{b}</td><td>{esc(e)}</td></tr>"
         for n, v, b, e in metric_rows(run, baseline)

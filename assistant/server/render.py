@@ -4,15 +4,19 @@ The chat shows the answer as Markdown with each ``[n]`` marker as a superscript 
 to source n, and sentences the citation check could not support marked with ⚠ and a
 note. The sources panel is HTML: one card per citation with title, source and date, and
 the whole chunk text with the supporting sentence highlighted.
+
+Article text is data: every text that comes from an article (answer, quotes, titles,
+sources, reasons, the index stats) goes through ``untrusted.escape`` and every link through
+``untrusted.href``; the only markup here is the one these functions write themselves.
 """
 
 from __future__ import annotations
 
-import html
 import re
 
 from ..records import Answer, Citation
 from ..text import MARKER
+from ..untrusted import escape, href
 
 UNSUPPORTED = {"de": "nicht durch die Quelle gestützt", "en": "not supported by its source"}
 BACKS = {"de": "Belegt in der Antwort:", "en": "Backs these answer sentences:"}
@@ -31,23 +35,40 @@ def _marker_html(match: re.Match) -> str:
 
 def answer_markdown(answer: Answer, show_query: bool = False) -> str:
     """The chat message for ``answer``: markers as superscripts, unsupported sentences ⚠."""
-    text = answer.answer
-    notes = []
-    for sentence in answer.sentences:
-        if sentence.supported:
-            continue
-        label = UNSUPPORTED.get(answer.language, UNSUPPORTED["en"])
-        at = text.find(sentence.text)
-        if at >= 0:  # mark the sentence where it stands, so the reader sees which one
-            end = at + len(sentence.text)
-            text = f"{text[:at]}⚠ <u>{text[at:end]}</u>{text[end:]}"
-        notes.append(f"⚠ *{label}:* „{sentence.text}“ ({sentence.reason or 'no support'})")
-    body = MARKER.sub(_marker_html, text)
-    parts = [body, *notes]
+    flagged = [s for s in answer.sentences if not s.supported]
+    label = UNSUPPORTED.get(answer.language, UNSUPPORTED["en"])
+    notes = [
+        f"⚠ *{label}:* „{escape(s.text)}“ ({escape(s.reason or 'no support')})" for s in flagged
+    ]
+    parts = [_underlined(answer.answer, [s.text for s in flagged]), *notes]
     if show_query:
         label = "Suchanfrage" if answer.language == "de" else "Search query"
-        parts.append(f"🔎 *{label}:* `{answer.query or answer.question}`")
+        parts.append(f"🔎 *{label}:* <code>{escape(answer.query or answer.question)}</code>")
     return "\n\n".join(parts)
+
+
+def _underlined(text: str, flagged: list[str]) -> str:
+    """``text`` escaped with its markers as links and each ``flagged`` sentence marked ⚠ and
+    underlined where it stands, so the reader sees which one."""
+    spans: list[tuple[int, int]] = []
+    for sentence in flagged:
+        at = text.find(sentence)
+        if sentence and at >= 0 and all(at >= e or at + len(sentence) <= s for s, e in spans):
+            spans.append((at, at + len(sentence)))
+    out, done = [], 0
+    for start, end in sorted(spans):
+        out += [_with_markers(text[done:start]), f"⚠ <u>{_with_markers(text[start:end])}</u>"]
+        done = end
+    return "".join([*out, _with_markers(text[done:])])
+
+
+def _with_markers(text: str) -> str:
+    """``text`` escaped, each ``[n]`` marker a superscript link to its source card."""
+    out, done = [], 0
+    for match in MARKER.finditer(text):
+        out += [escape(text[done : match.start()]), _marker_html(match)]
+        done = match.end()
+    return "".join([*out, escape(text[done:])])
 
 
 def highlighted_chunk(citation: Citation, also: tuple[str, ...] = (), lead: str = "") -> str:
@@ -66,7 +87,7 @@ def highlighted_chunk(citation: Citation, also: tuple[str, ...] = (), lead: str 
     cuts = sorted({0, len(text), *(p for s in marks for p in s), *(value or ())})
     out = []
     for start, end in zip(cuts, cuts[1:]):
-        piece = html.escape(text[start:end])
+        piece = escape(text[start:end])
         if value and value[0] <= start and end <= value[1]:
             piece = f'<strong class="answer-span">{piece}</strong>'
         if any(a <= start and end <= b for a, b in marks):
@@ -89,19 +110,16 @@ def sources_html(answer: Answer | None) -> str:
 
 
 def _card(citation: Citation, answer: Answer) -> str:
-    meta = " · ".join(html.escape(x) for x in (citation.source, citation.published) if x)
-    link = (
-        f' · <a href="{html.escape(citation.url)}" target="_blank" rel="noopener">link</a>'
-        if citation.url.startswith(("http://", "https://"))
-        else ""
-    )
+    meta = " · ".join(escape(x) for x in (citation.source, citation.published) if x)
+    url = href(citation.url)
+    link = f' · <a href="{url}" target="_blank" rel="noopener">link</a>' if url else ""
     backs = [s for s in answer.sentences if citation.n in s.citations]
     lead = answer.lead if answer.lead and any(s.text == answer.lead for s in backs) else ""
-    backed = "".join(f"<li>{'' if s.supported else '⚠ '}{html.escape(s.text)}</li>" for s in backs)
+    backed = "".join(f"<li>{'' if s.supported else '⚠ '}{escape(s.text)}</li>" for s in backs)
     label = BACKS.get(answer.language, BACKS["en"])
     return (
         f'<div class="source-card" id="source-{citation.n}">'
-        f'<div class="source-head"><b>[{citation.n}] {html.escape(citation.title)}</b></div>'
+        f'<div class="source-head"><b>[{citation.n}] {escape(citation.title)}</b></div>'
         f'<div class="source-meta">{meta}{link}</div>'
         + (f'<div class="source-backs">{label}<ul>{backed}</ul></div>' if backed else "")
         + f'<p class="source-text">'
@@ -110,7 +128,8 @@ def _card(citation: Citation, answer: Answer) -> str:
 
 
 def stats_markdown(stats) -> str:
-    """The index panel's summary: totals, then articles/chunks per language and source."""
+    """The index panel's summary: totals, then articles/chunks per language and source
+    (sources and languages are article metadata, so escaped)."""
     if stats.chunks == 0:
         return (
             "**The index is empty.** Upload articles below (txt, md, html, jsonl) or run "
@@ -118,19 +137,20 @@ def stats_markdown(stats) -> str:
         )
     lines = [
         f"**{stats.articles} articles, {stats.chunks} chunks** · embedder "
-        f"`{stats.embedder}` · last update {stats.last_update or 'unknown'}",
+        f"<code>{escape(stats.embedder)}</code> · last update "
+        f"{escape(stats.last_update or 'unknown')}",
         "",
         "| | articles | chunks |",
         "|---|---:|---:|",
     ]
     for key in stats.articles_by_language:
         lines.append(
-            f"| language `{key}` | {stats.articles_by_language[key]} | "
+            f"| language <code>{escape(key)}</code> | {stats.articles_by_language[key]} | "
             f"{stats.chunks_by_language.get(key, 0)} |"
         )
     for key in stats.articles_by_source:
         lines.append(
-            f"| source {key} | {stats.articles_by_source[key]} | "
+            f"| source {escape(key)} | {stats.articles_by_source[key]} | "
             f"{stats.chunks_by_source.get(key, 0)} |"
         )
     return "\n".join(lines)

@@ -62,7 +62,7 @@ def test_unsupported_sentences_are_marked_and_explained():
     text = answer_markdown(make_answer(supported=False), show_query=True)
     assert "⚠ <u>Kim lachte.</u>" in text
     assert "nicht durch die Quelle gestützt:* „Kim lachte.“ (no cited text supports it)" in text
-    assert "Suchanfrage:* `Wie viele? Soldaten`" in text
+    assert "Suchanfrage:* <code>Wie viele? Soldaten</code>" in text  # escaped, not a code span
 
 
 def test_sources_panel_highlights_the_quote_and_escapes_html():
