@@ -24,6 +24,7 @@ class Article:
     url: str = ""
     published: str = ""  # ISO date (YYYY-MM-DD) or "" when unknown
     path: str = ""  # the file it came from
+    encoding: str = ""  # how its file's bytes were read ("utf-8", "cp1252", ...); "" for PDF/DOCX
 
 
 @dataclass(frozen=True)

@@ -72,15 +72,16 @@ def test_jsonl_reports_each_bad_line_and_keeps_the_good_ones(tmp_path):
 
 
 def test_unreadable_and_empty_files_are_skipped_with_reasons(tmp_path):
-    (tmp_path / "bin.txt").write_bytes(b"\xff\xfe\x00bad")
+    (tmp_path / "bin.txt").write_bytes(b"\x00\x01\x02bad\xff")
     (tmp_path / "empty.md").write_text("---\ntitle: x\n---\n   \n")
     (tmp_path / "bad.md").write_text("---\nauthor: me\n---\ntext")
-    (tmp_path / "ignored.pdf").write_text("not an article")
+    (tmp_path / "fake.pdf").write_text("not an article")
     articles, skipped = _load(tmp_path)
     assert articles == []
     by_file = {s.where.rsplit("/", 1)[1]: s.reason for s in skipped}
-    assert set(by_file) == {"bin.txt", "empty.md", "bad.md"}
+    assert set(by_file) == {"bin.txt", "empty.md", "bad.md", "fake.pdf"}
     assert by_file["bin.txt"].startswith("cannot read as UTF-8 text")
+    assert by_file["fake.pdf"].startswith("expected a PDF document (.pdf), got a corrupt file")
     assert by_file["empty.md"] == "expected article text, got an empty text"
     assert "unknown field 'author'" in by_file["bad.md"]
 
