@@ -9,9 +9,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .errors import AssistantError
+from .errors import AssistantError, ConfigError
 from .records import AskRequest, Filters
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .server.security import check_exposure
 
             check_exposure(settings)
+        if args.command in READS_INDEX:
+            require_index(settings)
         with _stdout_to_stderr() if args.command == "mcp" else contextlib.nullcontext():
             assistant = Assistant.from_settings(settings)  # mcp: stdout is the protocol stream
         return COMMANDS[args.command](assistant, args)
@@ -75,6 +81,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+READS_INDEX = ("ask", "chat", "serve", "mcp")  # ingest creates the index; these only read it
+
+
+def require_index(settings: Settings) -> None:
+    """A command that reads the index refuses a folder that is not there: opening it would
+    create an empty index and every answer would be "the articles don't say" (a mistyped
+    ``--index`` must not look like an answer). A Chroma server holds its own index."""
+    folder = settings.index_dir
+    if settings.chroma_host is None and not folder.is_dir():
+        raise ConfigError(
+            f"expected an index at {folder}, got no such folder; "
+            f"run `assistant ingest <articles> --index {folder}` first"
+        )
 
 
 def _ingest(assistant, args) -> int:

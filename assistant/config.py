@@ -101,9 +101,9 @@ class Settings(BaseSettings):
     # the server (``python app.py`` / ``assistant serve``): UI and HTTP API on one port
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)
-    api_key: SecretStr | None = None  # bearer token for /api and /v1 when set
+    api_key: SecretStr | None = None  # a secret every route then needs (server/security.py)
     ui_username: str = "assistant"
-    ui_password: SecretStr | None = None  # HTTP basic auth for the browser UI when set
+    ui_password: SecretStr | None = None  # a secret too; as basic auth for browsers
     # binding beyond loopback without api_key and ui_password is refused unless this is on
     allow_no_auth: bool = False
     max_body_bytes: int = Field(1_048_576, ge=1024)  # JSON requests to /api and /v1

@@ -195,3 +195,30 @@ class ScriptedOpenAI:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+
+
+@contextlib.contextmanager
+def silent_server(hold_s: float = 30.0):
+    """An HTTP server on loopback that reads each request and then says nothing for
+    ``hold_s`` seconds (a provider that hangs); yields its ``/v1`` base URL and the list of
+    request paths it received, one per attempt."""
+    released = threading.Event()
+    requests: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            requests.append(self.path)
+            released.wait(hold_s)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1", requests
+    finally:
+        released.set()
+        server.shutdown()
+        server.server_close()

@@ -3,16 +3,20 @@
 Every answer is ``Answer.to_dict()`` (the same JSON as ``assistant ask --json``); every
 error is ``{"error": {"type", "message"}}`` (``wire.py``) with a 4xx status for anything
 the client got wrong.
+
+The request models check the shape only (422: missing, unknown or mistyped fields); the
+values (an empty question, ``top_k`` outside 0-100, a language or date that is no filter)
+are checked where every channel's request is checked, ``Filters.parse`` and the answer
+chain, so the CLI, the UI, MCP and both HTTP APIs refuse the same input with the same
+message (400).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from datetime import date
-from typing import Literal
+from collections.abc import Iterable, Iterator
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -30,14 +34,27 @@ JSONL_TYPES = (
 )
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def top_k_field():
+    """``top_k``: documented as 0-100, checked with the answer chain's message (400)."""
+    return Field(
+        None,
+        description="chunks an answer may cite, 0-100; omitted: the configured number",
+        json_schema_extra={"minimum": 0, "maximum": 100},
+    )
+
+
 class FiltersIn(BaseModel):
-    """Retrieval filters; unknown keys are refused so a typo cannot silently widen a search."""
+    """Retrieval filters; unknown keys are refused so a typo cannot silently widen a search.
+    The values are parsed by ``Filters.parse``, the one filter parser (blank = any)."""
 
     model_config = ConfigDict(extra="forbid")
-    language: Literal["de", "en"] | None = None
-    source: str | None = Field(None, min_length=1, max_length=200)
-    published_from: date | None = None
-    published_to: date | None = None
+    language: str | None = Field(None, description="'de' or 'en'", examples=["de"])
+    source: str | None = Field(None, description="as in citations[].source")
+    published_from: str | None = Field(None, description="YYYY-MM-DD", examples=["2024-10-01"])
+    published_to: str | None = Field(None, description="YYYY-MM-DD", examples=["2024-10-31"])
 
     def to_filters(self) -> Filters:
         """The retrieval record."""
@@ -67,10 +84,10 @@ class AskIn(BaseModel):
             ]
         },
     )
-    question: str = Field(min_length=1)
+    question: str
     history: list[TurnIn] = Field(default_factory=list, max_length=50)
     filters: FiltersIn | None = None
-    top_k: int | None = Field(None, ge=0, le=100)
+    top_k: int | None = top_k_field()
 
 
 def ask_request(body: AskIn) -> AskRequest:
@@ -81,6 +98,42 @@ def ask_request(body: AskIn) -> AskRequest:
         body.filters.to_filters() if body.filters else Filters(),
         body.top_k,
     )
+
+
+def require_json(request: Request) -> None:
+    """415 for a body not declared as JSON (a form post, text/plain, no Content-Type):
+    FastAPI would not read it as JSON and answer a puzzling 422."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json" and not kind.endswith("+json"):
+        raise HTTPException(
+            415, f"expected Content-Type application/json, got {kind or 'no Content-Type'}"
+        )
+
+
+def build_fallback(routers: Iterable[APIRouter]) -> APIRouter:
+    """404, or 405 with ``Allow``, in the one error shape for every other ``/api`` and ``/v1``
+    request; without it the UI mounted at ``/`` would answer them with Gradio's own 404."""
+    allowed: dict[str, set[str]] = {}
+    for router in routers:
+        for route in router.routes:
+            allowed.setdefault(getattr(route, "path", ""), set()).update(
+                getattr(route, "methods", None) or ()
+            )
+    router = APIRouter(include_in_schema=False)
+
+    @router.api_route("/api/{rest:path}", methods=list(METHODS))
+    @router.api_route("/v1/{rest:path}", methods=list(METHODS))
+    def fallback(request: Request):
+        path, methods = request.url.path, sorted(allowed.get(request.url.path, ()))
+        if methods:
+            raise HTTPException(
+                405,
+                f"expected {' or '.join(methods)} for {path}, got {request.method}",
+                headers={"Allow": ", ".join(methods)},
+            )
+        raise HTTPException(404, f"expected a route listed at /docs, got {path}")
+
+    return router
 
 
 def start_stream(events: Iterator[AnswerEvent]) -> Iterator[AnswerEvent]:
@@ -99,6 +152,7 @@ def build_router(state: ServerState) -> APIRouter:
     @router.post(
         "/api/ask",
         tags=["api"],
+        dependencies=[Depends(require_json)],
         summary="Answer a question with citations",
         responses={
             200: {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from ..chain import Assistant
 from ..errors import AssistantError
@@ -22,17 +23,19 @@ def build_app(assistant: Assistant, with_ui: bool = True):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
     from fastapi import FastAPI
 
-    from .api import build_router
+    from .api import build_fallback, build_router
     from .openai_api import build_openai_router
 
     state = ServerState(assistant)
     app = FastAPI(title="News assistant", version="0.1.0", description=DESCRIPTION)
     app.state.assistant_state = state
-    app.include_router(build_router(state))
-    app.include_router(build_openai_router(state))
+    routers = (build_router(state), build_openai_router(state))
+    for router in routers:
+        app.include_router(router)
     from .mcp import mount_mcp
 
     mount_mcp(app, assistant)  # /mcp: the MCP tools over streamable HTTP
+    app.include_router(build_fallback(routers))  # after every API route, before the UI
     _add_error_handlers(app)
     app.add_middleware(GuardMiddleware, settings=assistant.settings)
     if with_ui:
@@ -60,12 +63,10 @@ def _add_error_handlers(app) -> None:
     from fastapi.responses import JSONResponse
     from starlette.exceptions import HTTPException
 
-    from .wire import assistant_error_body, error_body, error_status
+    from .wire import assistant_error_body, error_body, error_status, for_path
 
-    def reply(request: Request, status: int, body: dict):
-        if request.url.path.startswith("/v1/"):  # the fields the openai client also reads
-            body["error"].update(param=None, code=None)
-        return JSONResponse(body, status_code=status)
+    def reply(request: Request, status: int, body: dict, headers: Mapping | None = None):
+        return JSONResponse(for_path(request.url.path, body), status, headers)
 
     @app.exception_handler(AssistantError)
     async def assistant_error(request: Request, exc: AssistantError):
@@ -85,7 +86,8 @@ def _add_error_handlers(app) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
-        return reply(request, exc.status_code, error_body(exc.status_code, str(exc.detail)))
+        body = error_body(exc.status_code, str(exc.detail))
+        return reply(request, exc.status_code, body, exc.headers)
 
 
 def serve(assistant: Assistant, open_browser: bool = False) -> None:

@@ -7,8 +7,8 @@ parser) and return the same JSON (``Answer.to_dict()``); a failure the caller ca
 tool error whose text is the one error shape of ``wire.py``, never a crash.
 
 Two transports serve the same server: stdio (``assistant mcp``; stdout is the protocol
-stream) and streamable HTTP at ``/mcp`` on the app (``mount_mcp``), behind the API's bearer
-key (``security.API_PREFIXES``).
+stream) and streamable HTTP at ``/mcp`` on the app (``mount_mcp``), behind the one
+authentication of every route (``security.py``).
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def mount_mcp(app, assistant: Assistant) -> None:
     the server and nothing needs a sticky connection. The SDK's session manager must run for
     as long as the app does, so it is entered in the app's lifespan (around whatever lifespan
     the app had; Gradio, mounted later, wraps this one in turn). The route is added before
-    the UI's catch-all mount, and the GuardMiddleware in front of it checks the bearer key.
+    the UI's catch-all mount, and the GuardMiddleware in front of it checks the credentials.
     """
     settings = assistant.settings
     server = build_mcp(assistant)

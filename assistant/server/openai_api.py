@@ -12,12 +12,12 @@ import time
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..records import AskRequest, Filters
-from .api import FiltersIn, start_stream
+from .api import FiltersIn, require_json, start_stream, top_k_field
 from .state import ServerState
 from .wire import openai_chunks, openai_completion
 
@@ -54,7 +54,7 @@ class ChatRequest(BaseModel):
     messages: list[Message] = Field(min_length=1, max_length=100)
     stream: bool = False
     filters: FiltersIn | None = None  # our extension, via the client's ``extra_body``
-    top_k: int | None = Field(None, ge=0, le=100)
+    top_k: int | None = top_k_field()
 
 
 def conversation(messages: list[Message]) -> tuple[str, list[tuple[str, str]]]:
@@ -99,7 +99,11 @@ def build_openai_router(state: ServerState) -> APIRouter:
             ],
         }
 
-    @router.post("/chat/completions", summary="OpenAI-compatible chat completion")
+    @router.post(
+        "/chat/completions",
+        summary="OpenAI-compatible chat completion",
+        dependencies=[Depends(require_json)],
+    )
     def chat(body: ChatRequest):
         """Answer the last user message; ``stream`` gives chat.completion.chunk events."""
         request = chat_request(body)

@@ -1,7 +1,16 @@
-"""Request guards in front of every route: body size limits, API key, UI basic auth.
+"""Request guards in front of every route: body size limits and one authentication.
 
 Pure ASGI middleware, so the limits hold for streamed and multipart bodies too and a
 refused request never reaches FastAPI or Gradio.
+
+One auth for every door: the browser UI's Gradio API (``/gradio_api/call/chat``, uploads)
+can do all that ``/api`` can (ask, ingest), so separate secrets per door protect nothing
+and leave a way around the other (issue 10: with only the API key set, the Gradio API
+answered without it). The rule is therefore: when ``api_key`` or ``ui_password`` is set,
+every request except ``OPEN_PATHS`` must carry one of the configured secrets, as
+``Authorization: Bearer <secret>`` (API clients, ``gradio_client`` headers) or as HTTP basic
+auth ``<ui_username>:<secret>`` (browsers, which cannot send a bearer token). Unknown
+paths are refused too, so a route added later is behind the same door by default.
 """
 
 from __future__ import annotations
@@ -11,13 +20,15 @@ import binascii
 import hmac
 import ipaddress
 import json
+from dataclasses import dataclass
 
 from ..config import Settings
 from ..errors import ConfigError
-from .wire import error_body
+from .wire import error_body, for_path
 
 API_PREFIXES = ("/api/", "/v1/", "/mcp")  # /mcp: the MCP endpoint (server/mcp.py)
 OPEN_PATHS = ("/healthz", "/openapi.json", "/docs", "/redoc")  # never behind auth
+BASIC_CHALLENGE = 'Basic realm="news assistant", charset="UTF-8"'
 UPLOAD_PATHS = ("/api/ingest", "/gradio_api/upload", "/upload")
 
 
@@ -41,7 +52,7 @@ def check_exposure(settings: Settings) -> None:
             ("ASSISTANT_API_KEY", settings.api_key),
             ("ASSISTANT_UI_PASSWORD", settings.ui_password),
         )
-        if value is None
+        if not _secret(value)
     ]
     if missing:
         raise ConfigError(
@@ -51,9 +62,11 @@ def check_exposure(settings: Settings) -> None:
         )
 
 
-async def send_error(send, status: int, message: str, headers: dict | None = None) -> None:
-    """A JSON error response straight from the middleware."""
-    body = json.dumps(error_body(status, message)).encode()
+async def send_error(
+    send, path: str, status: int, message: str, headers: dict | None = None
+) -> None:
+    """A JSON error response straight from the middleware, in the shape of ``path``'s door."""
+    body = json.dumps(for_path(path, error_body(status, message))).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
@@ -61,34 +74,44 @@ async def send_error(send, status: int, message: str, headers: dict | None = Non
 
 
 class GuardMiddleware:
-    """Size limits for every request body, bearer auth for the API, basic auth for the UI."""
+    """Size limits for every request body; one authentication for every route."""
 
     def __init__(self, app, settings: Settings):
         self.app = app
         self.settings = settings
+        self.credentials = Credentials.from_settings(settings)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)  # lifespan
         path = scope.get("path", "")
         headers = {
             k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
         }
         refusal = self.refusal(path, headers.get("authorization", ""))
+        if refusal and scope["type"] == "websocket":
+            await receive()  # websocket.connect; closing before accept is a 403
+            return await send({"type": "websocket.close", "code": 1008})
         if refusal:
-            return await send_error(send, *refusal)
+            return await send_error(send, path, *refusal)
+        if scope["type"] == "websocket":
+            return await self.app(scope, receive, send)
+        return await self.limited(scope, receive, send, headers.get("content-length", ""))
+
+    async def limited(self, scope, receive, send, declared: str):
+        """Pass the request on unless its body exceeds the path's limit (413)."""
+        path = scope.get("path", "")
         limit = self.limit(path)
-        declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             return await send_error(
-                send, 413, f"expected a request body of at most {limit} bytes, got {declared}"
+                send, path, 413, f"expected a request body of at most {limit} bytes, got {declared}"
             )
         if declared.isdigit():
             return await self.app(scope, receive, send)  # the server enforces the length
         body = await _read_limited(receive, limit)  # chunked: buffer up to the limit
         if body is None:
             return await send_error(
-                send, 413, f"expected a request body of at most {limit} bytes, got more"
+                send, path, 413, f"expected a request body of at most {limit} bytes, got more"
             )
         return await self.app(scope, _replay(body, receive), send)
 
@@ -100,27 +123,53 @@ class GuardMiddleware:
 
     def refusal(self, path: str, authorization: str) -> tuple | None:
         """(status, message, headers) when the credentials are missing or wrong."""
-        if path in OPEN_PATHS:
+        if path in OPEN_PATHS or self.credentials.accept(authorization):
             return None
-        if path.startswith(API_PREFIXES):
-            key = self.settings.api_key
-            if key is None or _bearer_ok(authorization, key.get_secret_value()):
-                return None
-            return (
-                401,
-                "expected 'Authorization: Bearer <api key>' (ASSISTANT_API_KEY)",
-                {"www-authenticate": "Bearer"},
-            )
-        password = self.settings.ui_password
-        if password is None or _basic_ok(
-            authorization, self.settings.ui_username, password.get_secret_value()
-        ):
-            return None
-        return (
-            401,
-            "expected HTTP basic auth for the UI",
-            {"www-authenticate": 'Basic realm="news assistant", charset="UTF-8"'},
+        got = "wrong credentials" if authorization.strip() else "none"
+        message = (
+            f"expected 'Authorization: Bearer <secret>' or HTTP basic auth (user "
+            f"ASSISTANT_UI_USERNAME, password the secret), the secret being "
+            f"{self.credentials.names}; got {got}"
         )
+        challenge = "Bearer" if path.startswith(API_PREFIXES) else BASIC_CHALLENGE
+        return 401, message, {"www-authenticate": challenge}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The configured secrets (API key, UI password); none configured: everything is open."""
+
+    secrets: tuple[str, ...]
+    names: str  # the settings they come from, for the 401 message
+    username: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Credentials:
+        pairs = [
+            (name, _secret(value))
+            for name, value in (
+                ("ASSISTANT_API_KEY", settings.api_key),
+                ("ASSISTANT_UI_PASSWORD", settings.ui_password),
+            )
+            if _secret(value)
+        ]
+        return cls(
+            tuple(v for _, v in pairs), " or ".join(n for n, _ in pairs), settings.ui_username
+        )
+
+    def accept(self, authorization: str) -> bool:
+        """True when no secret is configured or ``authorization`` carries one of them."""
+        if not self.secrets:
+            return True
+        return any(
+            _bearer_ok(authorization, secret) or _basic_ok(authorization, self.username, secret)
+            for secret in self.secrets
+        )
+
+
+def _secret(value) -> str:
+    """A SecretStr's value; "" for unset (an empty secret would let an empty token in)."""
+    return value.get_secret_value() if value is not None else ""
 
 
 async def _read_limited(receive, limit: int) -> bytes | None:

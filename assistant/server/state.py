@@ -1,29 +1,48 @@
 """What the API and the UI share: the Assistant, an ingest lock, and upload handling.
 
-Uploaded files are kept (one folder per upload under ``uploads_dir``) before they are
-indexed, so a failed or interrupted ingest loses nothing and can be repeated.
+Uploaded files are kept (one folder per upload under ``uploads_dir``, named by time and a
+random id) before they are indexed, so a failed or interrupted ingest loses nothing and can
+be repeated; how they are named and reported is in ``uploads.py``.
 """
 
 from __future__ import annotations
 
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from ..chain import Assistant
-from ..ingest.loaders import SUFFIXES, Skipped
+from ..errors import ConfigError
+from ..ingest.chunking import article_version
+from ..ingest.loaders import Skipped, iter_articles
 from ..ingest.pipeline import IngestReport, ProgressFactory
+from ..records import Article
 from ..stats import IndexStats, index_stats
+from .uploads import FileOutcome, Upload, save, uploaded_where
 
 
 @dataclass(frozen=True)
-class Upload:
-    """One uploaded file: the name the client gave and its bytes."""
+class UploadReport:
+    """The ingest report of one upload (its ``skipped`` lists every file's problems) and
+    what became of each file."""
 
-    name: str
-    data: bytes
+    ingest: IngestReport
+    files: tuple[FileOutcome, ...]
+
+    @property
+    def skipped(self) -> list[Skipped]:
+        """Every file, or line of a file, that was not indexed, and why."""
+        return self.ingest.skipped
+
+    def summary(self) -> str:
+        """One line for people."""
+        return self.ingest.summary()
+
+    def to_dict(self) -> dict:
+        """The ingest report's JSON plus ``files``, one entry per uploaded file."""
+        return {**self.ingest.to_dict(), "files": [f.to_dict() for f in self.files]}
 
 
 @dataclass
@@ -50,43 +69,73 @@ class ServerState:
 
     def ingest_uploads(
         self, uploads: list[Upload], progress: ProgressFactory | None = None
-    ) -> IngestReport:
-        """Keep the files, index them, and report per-file problems as ``skipped``."""
-        folder = self.uploads_dir / (
-            datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-        )
-        folder.mkdir(parents=True, exist_ok=True)
-        rejected: list[Skipped] = []
-        for upload in uploads:
-            problem = self._save(folder, upload)
-            if problem:
-                rejected.append(Skipped(upload.name, problem))
+    ) -> UploadReport:
+        """Keep the files in a new folder, index them, and say what became of each."""
+        folder = self._new_folder()
+        names: dict[str, str] = {}  # saved name -> uploaded name
+        files = [save(folder, upload, names) for upload in uploads]
+        report, indexed = IngestReport(), {}
+        if not names:
+            folder.rmdir()  # nothing to keep
         with self.ingest_lock:  # two concurrent ingests would embed the same texts twice
-            report = self.assistant.ingest(folder, progress=progress or _silent)
+            if names:
+                report = self.assistant.ingest(folder, progress=progress or _silent)
+                indexed = self._indexed(folder, names)
             self.last_ingest = datetime.now(UTC)
-        report.skipped = rejected + [_relative(s, folder) for s in report.skipped]
-        return report
+        return _upload_report(report, files, indexed, folder, names)
 
-    @staticmethod
-    def _save(folder: Path, upload: Upload) -> str:
-        """Write one upload; the reason it was refused, or "" when saved."""
-        name = PurePath(upload.name.replace("\\", "/")).name  # never a path from the client
-        if not name or name.startswith("."):
-            return f"expected a file name, got {upload.name!r}"
-        if PurePath(name).suffix.lower() not in SUFFIXES:
-            return (
-                f"expected one of {', '.join(SUFFIXES)}, got {PurePath(name).suffix or 'no suffix'}"
+    def _new_folder(self) -> Path:
+        """A new folder for one upload: ``<uploads_dir>/<UTC time>-<6 random hex>``."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        folder = self.uploads_dir / f"{stamp}-{uuid.uuid4().hex[:6]}"
+        try:
+            folder.mkdir(parents=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"expected a writable uploads folder at {self.uploads_dir}, got {exc}"
+            ) from exc
+        return folder
+
+    def _indexed(self, folder: Path, names: dict[str, str]) -> dict[str, tuple[str, ...]]:
+        """Saved name -> ids of the file's articles that the index now holds at exactly
+        this file's version (one read of the index's manifest)."""
+        held = self.assistant.index.manifest()
+        found: dict[str, tuple[str, ...]] = {}
+        for saved in names:
+            articles = [a for a in iter_articles(folder / saved) if isinstance(a, Article)]
+            found[saved] = tuple(
+                dict.fromkeys(
+                    a.id
+                    for a in articles
+                    if a.id in held and held[a.id].complete_for(article_version(a))
+                )
             )
-        if not upload.data.strip():
-            return "expected article text, got an empty file"
-        (folder / name).write_bytes(upload.data)
-        return ""
+        return found
 
 
-def _relative(skipped: Skipped, folder: Path) -> Skipped:
-    """Show skipped files by their uploaded name, not the server path."""
-    where = skipped.where.replace(str(folder) + "/", "")
-    return Skipped(where, skipped.reason)
+def _upload_report(
+    report: IngestReport,
+    files: list[FileOutcome],
+    indexed: dict[str, tuple[str, ...]],
+    folder: Path,
+    names: dict[str, str],
+) -> UploadReport:
+    """Each file with its article ids and the loader's or pipeline's reasons for it; the
+    report's ``skipped`` lists them all, by the uploaded names."""
+    problems: dict[str, list[Skipped]] = {}
+    for skipped in report.skipped:
+        saved, where = uploaded_where(skipped.where, folder, names)
+        problems.setdefault(saved, []).append(Skipped(where, skipped.reason))
+    outcomes = tuple(
+        replace(
+            f,
+            article_ids=indexed.get(f.saved_as, ()),
+            skipped=f.skipped + tuple(problems.get(f.saved_as, ()) if f.saved_as else ()),
+        )
+        for f in files
+    )
+    report.skipped = [s for f in outcomes for s in f.skipped] + problems.get("", [])
+    return UploadReport(report, outcomes)
 
 
 class _Silent:

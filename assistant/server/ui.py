@@ -1,7 +1,8 @@
 """The browser chat (Gradio Blocks): streaming answers, sources panel, filters, index panel.
 
 Every event calls the shared ``ServerState`` (and through it ``Assistant``) only; every
-``AssistantError`` is shown to the user as its message.
+``AssistantError`` is shown to the user as its message. Streamed answer text is article
+text, so the chat shows it escaped (``untrusted.escape``), re-escaped whole on each delta.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from ..errors import AssistantError
 from ..ingest.loaders import SUFFIXES
 from ..records import AskRequest, ErrorEvent, Filters, FinalAnswer
+from ..untrusted import escape
 from .render import answer_markdown, sources_html, stats_markdown
 from .state import ServerState, Upload
 
@@ -65,6 +67,7 @@ def chat_events(
             yield chat, sources_html(None), turns, ""
             return
         request = AskRequest(message or "", tuple((q, a) for q, a in turns), filters)
+        streamed = ""
         for event in state.assistant.stream(request):
             if isinstance(event, ErrorEvent):
                 raise event.error
@@ -73,7 +76,8 @@ def chat_events(
                 turns.append([event.answer.question, event.answer.answer])
                 yield chat, sources_html(event.answer), turns, ""
             else:
-                chat[-1]["content"] += event.text
+                streamed += event.text
+                chat[-1]["content"] = escape(streamed)
                 yield chat, sources_html(None), turns, ""
     except AssistantError as exc:  # the user's problem or the provider's: say which
         chat[-1]["content"] = f"⚠ {exc}"
@@ -97,7 +101,8 @@ class GradioProgress:
 
 
 def ingest_files(state: ServerState, paths: list[str] | None, progress) -> tuple[str, str]:
-    """Index uploaded files; a report with every file's problem, and the new stats."""
+    """Index uploaded files; a report with every file's articles or problems, and the new
+    stats (the same handling as ``/api/ingest``: ``ServerState.ingest_uploads``)."""
     if not paths:
         return "⚠ Choose one or more files first (txt, md, html, jsonl).", stats_markdown(
             state.stats()
@@ -108,7 +113,12 @@ def ingest_files(state: ServerState, paths: list[str] | None, progress) -> tuple
     except AssistantError as exc:
         return f"⚠ {exc}", stats_markdown(state.stats())
     lines = [f"✔ {report.summary()}"]
-    lines += [f"- ⚠ **{s.where}**: {s.reason}" for s in report.skipped]
+    lines += [
+        f"- ✔ **{escape(f.name)}**: {escape(', '.join(f.article_ids))}"
+        for f in report.files
+        if f.article_ids
+    ]
+    lines += [f"- ⚠ **{escape(s.where)}**: {escape(s.reason)}" for s in report.skipped]
     return "\n".join(lines), stats_markdown(state.stats())
 
 

@@ -42,6 +42,15 @@ def error_body(status: int, message: str, kind: str | None = None) -> dict:
     return {"error": {"type": kind or default, "message": message}}
 
 
+def for_path(path: str, body: dict) -> dict:
+    """An error ``body`` as sent on ``path``: under ``/v1/`` it also has the ``param`` and
+    ``code`` fields the ``openai`` client reads (the middleware and the handlers both use
+    this, so a 401 or 413 looks like any other error of that door)."""
+    if path.startswith("/v1/"):
+        body["error"].update(param=None, code=None)
+    return body
+
+
 def assistant_error_body(exc: AssistantError) -> dict:
     kind = next(name for cls, _, name in ERROR_TYPES if isinstance(exc, cls))
     return error_body(error_status(exc), str(exc), kind)

@@ -42,6 +42,43 @@ def test_ask_matches_the_cli_json(client, indexed, monkeypatch, capsys):
         assert api[key] == printed[key], key
 
 
+@pytest.mark.parametrize(
+    "flags, body",
+    [
+        (["--top-k", "-1"], {"top_k": -1}),
+        (["--top-k", "101"], {"top_k": 101}),
+        (["--language", "fr"], {"filters": {"language": "fr"}}),
+        (["--from", "yesterday"], {"filters": {"published_from": "yesterday"}}),
+        (
+            ["--from", "2024-12-01", "--to", "2024-01-01"],
+            {"filters": {"published_from": "2024-12-01", "published_to": "2024-01-01"}},
+        ),
+    ],
+)
+def test_the_cli_refuses_what_the_api_refuses_with_its_message(
+    client, indexed, monkeypatch, capsys, flags, body
+):
+    monkeypatch.setenv("ASSISTANT_EMBEDDINGS", "fake")
+    monkeypatch.setenv("ASSISTANT_ANSWER_MODEL", str(indexed.settings.answer_model))
+    api = client.post("/api/ask", json={"question": TROOPS_QUESTION, **body})
+    assert api.status_code == 400, api.text
+    index = str(indexed.settings.index_dir)
+    assert cli(["ask", *flags, "--index", index, TROOPS_QUESTION]) == 2
+    assert capsys.readouterr().err == f"error: {api.json()['error']['message']}\n"
+
+
+@pytest.mark.parametrize("command", [["ask", "Wer?"], ["chat"], ["serve"], ["mcp"]])
+def test_commands_that_read_the_index_refuse_a_missing_one(tmp_path, monkeypatch, capsys, command):
+    monkeypatch.setenv("ASSISTANT_EMBEDDINGS", "fake")
+    missing = tmp_path / "no-index"
+    assert cli([command[0], "--index", str(missing), *command[1:]]) == 2
+    assert capsys.readouterr().err == (
+        f"error: expected an index at {missing}, got no such folder; "
+        f"run `assistant ingest <articles> --index {missing}` first\n"
+    )
+    assert not missing.exists()  # nothing was created
+
+
 def test_ask_stream_sends_deltas_then_the_checked_answer(client):
     response = client.post("/api/ask?stream=true", json={"question": TROOPS_QUESTION})
     assert response.status_code == 200
@@ -89,9 +126,11 @@ def test_filters_restrict_retrieval(client):
         ({"history": []}, 422, "question: Field required"),
         ({"question": 12}, 422, "question: Input should be a valid string"),
         ({"question": "x", "filters": {"lang": "de"}}, 422, "filters.lang: Extra inputs"),
-        ({"question": "x", "filters": {"language": "fr"}}, 422, "filters.language"),
-        ({"question": "x", "filters": {"published_from": "yesterday"}}, 422, "published_from"),
-        ({"question": "x", "top_k": -1}, 422, "top_k"),
+        ({"question": "x", "filters": {"language": "fr"}}, 400, "language filter 'de' or 'en'"),
+        ({"question": "x", "filters": {"published_from": "yesterday"}}, 400, "published_from as"),
+        ({"question": "x", "top_k": -1}, 400, "expected top_k between 0 and 100, got -1"),
+        ({"question": "x", "top_k": 101}, 400, "expected top_k between 0 and 100, got 101"),
+        ({"question": ""}, 400, "expected a question, got an empty text"),
         ({"question": "x", "history": [["a", "b"]]}, 422, "history.0"),
         ({"question": "x", "colour": "red"}, 422, "colour: Extra inputs"),
         ({"question": "   "}, 400, "expected a question"),
@@ -130,6 +169,47 @@ def test_bad_question_in_stream_mode_is_a_400_not_a_broken_stream(client):
 def test_unknown_route_and_wrong_method_are_4xx(client):
     assert client.get("/api/ask").status_code == 405
     assert client.get("/api/nothing").status_code == 404
+
+
+def test_unknown_routes_and_methods_keep_the_error_shape_beside_the_ui(indexed):
+    from fastapi.testclient import TestClient
+
+    from assistant.server import build_app
+
+    with TestClient(build_app(indexed)) as full:  # the UI is mounted at /
+        wrong = full.get("/api/ask")
+        assert (wrong.status_code, wrong.headers["allow"]) == (405, "POST")
+        assert wrong.json() == {
+            "error": {
+                "type": "invalid_request_error",
+                "message": "expected POST for /api/ask, got GET",
+            }
+        }
+        for path in ("/api/nothing", "/v1/nothing"):
+            missing = full.post(path, json={})
+            assert missing.status_code == 404, path
+            assert (
+                missing.json()["error"]["message"]
+                == f"expected a route listed at /docs, got {path}"
+            )
+        openai_style = full.get("/v1/chat/completions").json()["error"]
+        assert (openai_style["param"], openai_style["code"]) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "headers, got",
+    [
+        ({"content-type": "text/plain"}, "got text/plain"),
+        ({"content-type": "application/x-www-form-urlencoded"}, "got application/x-www-form"),
+        ({}, "got no Content-Type"),
+    ],
+)
+def test_a_body_that_is_not_json_is_a_415(client, headers, got):
+    for path in ("/api/ask", "/v1/chat/completions"):
+        response = client.post(path, content=b'{"question": "x"}', headers=headers)
+        assert response.status_code == 415, (path, response.text)
+        message = response.json()["error"]["message"]
+        assert message.startswith("expected Content-Type application/json") and got in message
 
 
 def test_index_counts_articles_and_chunks(client):

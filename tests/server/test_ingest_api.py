@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from .conftest import TROOPS_QUESTION
 
@@ -22,14 +23,20 @@ def test_ingest_files_indexes_them_and_reports_bad_ones(client, indexed):
     response = client.post("/api/ingest", files=files)
     assert response.status_code == 200, response.text
     data = response.json()
-    assert data["added"] == 1
+    assert data["added"] == 2  # storm2.md, and latin1.txt read as cp1252
     reasons = {s["where"]: s["reason"] for s in data["skipped"]}
-    assert set(reasons) == {"notes.pdf", "empty.txt", "latin1.txt"}
+    assert set(reasons) == {"notes.pdf", "empty.txt"}
     assert ".pdf" in reasons["notes.pdf"] and "empty" in reasons["empty.txt"]
-    assert "UTF-8" in reasons["latin1.txt"]
-    assert data["index"]["articles"] == 3
+    assert data["index"]["articles"] == 4
     kept = list((indexed.settings.index_dir / "uploads").rglob("*"))
-    assert {p.name for p in kept if p.is_file()} == {"storm2.md", "latin1.txt"}  # kept
+    saved = {f["name"]: f["saved_as"] for f in data["files"]}
+    # every non-empty file is kept (a broken PDF too: its bytes are not lost), content-named
+    assert {p.name for p in kept if p.is_file()} == {
+        saved["storm2.md"],
+        saved["latin1.txt"],
+        saved["notes.pdf"],
+    }
+    assert re.fullmatch(r"storm2-[0-9a-f]{8}\.md", saved["storm2.md"])  # kept, content-named
     answer = client.post(
         "/api/ask", json={"question": "Which harbour did the second storm flood?"}
     ).json()
@@ -74,7 +81,7 @@ def test_file_names_cannot_escape_the_uploads_folder(client, indexed, tmp_path):
     files = [("files", ("../../evil.txt", b"Ein Text ueber nichts.", "text/plain"))]
     assert client.post("/api/ingest", files=files).json()["added"] == 1
     assert not (tmp_path / "evil.txt").exists()
-    assert list((indexed.settings.index_dir / "uploads").rglob("evil.txt"))
+    assert list((indexed.settings.index_dir / "uploads").rglob("evil-*.txt"))
 
 
 def test_ingest_errors_are_4xx(client):

@@ -37,7 +37,7 @@ def test_auth_is_off_by_default(client):
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}, basic("assistant", "pw")],
+    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}, basic("assistant", "no")],
 )
 def test_api_refuses_missing_or_wrong_keys(guarded, headers):
     for method, path in (
