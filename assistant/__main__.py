@@ -102,6 +102,11 @@ def _ingest(assistant, args) -> int:
     report = assistant.ingest(args.path, prune=args.prune)
     for skipped in report.skipped:
         print(f"skipped {skipped.where}: {skipped.reason}", file=sys.stderr)
+    for where, encoding in report.guessed.items():
+        print(
+            f"read {where} as {encoding} (not UTF-8; guessed by charset-normalizer)",
+            file=sys.stderr,
+        )
     print(report.summary())
     strict = args.strict or assistant.settings.strict
     return 1 if strict and report.skipped else 0

@@ -2,8 +2,8 @@
 # Dependency audit: pip-audit over the locked versions (uv.lock), run by test.sh.
 # The vulnerability data comes from PyPI's per-release JSON (or OSV); where neither answers
 # (an offline mirror, a sandbox) the audit is skipped with its reason instead of failing.
-# Known findings that do not apply are listed, with why, in docs/operating.md and ignored
-# here by id (AUDIT_IGNORE, space separated).
+# Known findings that do not apply are listed, with why, in the README and ignored
+# here by id (AUDIT_IGNORE, space separated); the README ("Operating it") lists them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 AUDIT_IGNORE="${AUDIT_IGNORE:-}"

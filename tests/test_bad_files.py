@@ -454,3 +454,15 @@ def test_strict_ingest_fails_when_anything_is_skipped(tmp_path, fake_model, monk
     err = capsys.readouterr().err
     for case in cases:
         assert f"skipped {folder / case.where}: " in err
+
+
+def test_a_guessed_encoding_is_reported(tmp_path, fake_model, monkeypatch, capsys):
+    monkeypatch.setenv("ASSISTANT_EMBEDDINGS", "fake")
+    monkeypatch.setenv("ASSISTANT_ANSWER_MODEL", str(fake_model))
+    folder = _folder(tmp_path / "in")
+    legacy = folder / "legacy.txt"
+    legacy.write_bytes("Die Straße nach Köln wurde am Montag gesperrt.".encode("cp1252"))
+    assert main(["ingest", str(folder), "--index", str(tmp_path / "index")]) == 0
+    captured = capsys.readouterr()
+    assert f"read {legacy} as cp1252 (not UTF-8" in captured.err
+    assert "1 files read in a guessed encoding" in captured.out

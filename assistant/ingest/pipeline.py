@@ -48,6 +48,7 @@ class IngestReport:
     unchanged: int = 0
     removed: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    guessed: dict[str, str] = field(default_factory=dict)  # file -> encoding other than UTF-8
     chunks_written: int = 0
     keywords_repaired: int = 0  # articles whose keyword rows were rebuilt from the vector store
     texts_embedded: int = 0
@@ -65,6 +66,7 @@ class IngestReport:
                 if self.keywords_repaired
                 else ""
             )
+            + (f"{len(self.guessed)} files read in a guessed encoding; " if self.guessed else "")
             + f"{self.seconds:.1f} s"
         )
 
@@ -80,6 +82,7 @@ class IngestReport:
             "keywords_repaired": self.keywords_repaired,
             "seconds": round(self.seconds, 3),
             "skipped": [{"where": s.where, "reason": s.reason} for s in self.skipped],
+            "guessed_encodings": dict(self.guessed),
         }
 
 
@@ -130,6 +133,8 @@ class Ingestor:
                 report.skipped.append(problem)
             elif isinstance(item, Article):
                 seen[item.id] = item.path
+                if item.encoding not in ("", "utf-8", "utf-8-sig", "utf-16", "utf-32"):
+                    report.guessed[item.path] = item.encoding
                 self._take(item, manifest.get(item.id), writer, report)
         writer.flush()
         if prune:

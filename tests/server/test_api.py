@@ -42,6 +42,7 @@ def test_ask_matches_the_cli_json(client, indexed, monkeypatch, capsys):
         assert api[key] == printed[key], key
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize(
     "flags, body",
     [
@@ -67,6 +68,7 @@ def test_the_cli_refuses_what_the_api_refuses_with_its_message(
     assert capsys.readouterr().err == f"error: {api.json()['error']['message']}\n"
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("command", [["ask", "Wer?"], ["chat"], ["serve"], ["mcp"]])
 def test_commands_that_read_the_index_refuse_a_missing_one(tmp_path, monkeypatch, capsys, command):
     monkeypatch.setenv("ASSISTANT_EMBEDDINGS", "fake")
@@ -120,6 +122,7 @@ def test_filters_restrict_retrieval(client):
     assert [r["article_id"] for r in data["retrieved"]] == ["troops"]
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize(
     "body, status, fragment",
     [
@@ -171,6 +174,7 @@ def test_unknown_route_and_wrong_method_are_4xx(client):
     assert client.get("/api/nothing").status_code == 404
 
 
+@pytest.mark.reliability
 def test_unknown_routes_and_methods_keep_the_error_shape_beside_the_ui(indexed):
     from fastapi.testclient import TestClient
 
@@ -196,6 +200,7 @@ def test_unknown_routes_and_methods_keep_the_error_shape_beside_the_ui(indexed):
         assert (openai_style["param"], openai_style["code"]) == (None, None)
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize(
     "headers, got",
     [
