@@ -1,4 +1,5 @@
-"""Command line: ``assistant ingest | ask | chat | serve | mcp | eval`` (each calls Assistant)."""
+"""Command line: ``assistant ingest | ask | chat | serve | watch | mcp | eval`` (each calls
+Assistant)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     ingest = sub.add_parser("ingest", help="index articles from a file or folder")
-    ingest.add_argument("path", type=Path)
+    ingest.add_argument(
+        "path", nargs="?", help="file, folder, or URL of an RSS/Atom feed, sitemap or article"
+    )
+    ingest.add_argument("--feeds", type=Path, help="TOML list of feeds to poll (see README)")
     ingest.add_argument("--prune", action="store_true", help="remove articles not under PATH")
     ingest.add_argument("--strict", action="store_true", help="exit 1 if any file is skipped")
     ask = sub.add_parser("ask", help="answer one question (or a JSONL file of questions)")
@@ -38,12 +42,21 @@ def _parser() -> argparse.ArgumentParser:
         help="only articles published on or after this day (YYYY-MM-DD)",
     )
     ask.add_argument("--to", dest="published_to", help="... on or before this day")
+    ask.add_argument(
+        "--as-of", help="the day 'yesterday', 'letzte Woche' count from (YYYY-MM-DD; default today)"
+    )
     sub.add_parser("chat", help="chat in the terminal")
     serve = sub.add_parser("serve", help="browser chat and HTTP API on one port")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 7860)")
+    serve.add_argument("--feeds", type=Path, help="TOML list of feeds to poll in the background")
+    serve.add_argument("--refresh", help="how often to poll them, e.g. 15m (default 15m)")
+    watch = sub.add_parser("watch", help="poll feeds into the index until interrupted")
+    watch.add_argument("--feeds", type=Path, required=True, help="TOML list of feeds")
+    watch.add_argument("--every", help="how often to poll, e.g. 15m (default 15m)")
     mcp = sub.add_parser("mcp", help="serve the ask and search tools to an MCP client over stdio")
-    for command in (ingest, ask, serve, mcp, *[p for n, p in sub.choices.items() if n == "chat"]):
+    chat = [p for n, p in sub.choices.items() if n == "chat"]
+    for command in (ingest, ask, serve, mcp, watch, *chat):
         command.add_argument("--index", type=Path, help="index directory (default .index)")
     evaluate = sub.add_parser("eval", help="run an eval set and apply the release gate")
     evaluate.add_argument("--index", type=Path, help="index cache (default .index/eval/SET)")
@@ -99,7 +112,13 @@ def require_index(settings: Settings) -> None:
 
 
 def _ingest(assistant, args) -> int:
-    report = assistant.ingest(args.path, prune=args.prune)
+    from .feeds.command import ingest_feeds, is_url
+
+    if args.feeds or is_url(args.path):
+        return ingest_feeds(assistant, args)
+    if not args.path:
+        raise ConfigError("expected a PATH, a URL or --feeds FILE to ingest, got none")
+    report = assistant.ingest(Path(args.path), prune=args.prune)
     for skipped in report.skipped:
         print(f"skipped {skipped.where}: {skipped.reason}", file=sys.stderr)
     for where, encoding in report.guessed.items():
@@ -128,8 +147,10 @@ def _ask(assistant, args) -> int:
 
 def ask_request(args, question: str) -> AskRequest:
     """The request record from the command line's question and filters."""
+    from .dates import parse_as_of
+
     filters = Filters.parse(args.language, args.source, args.published_from, args.published_to)
-    return AskRequest(question, (), filters, args.top_k)
+    return AskRequest(question, (), filters, args.top_k, parse_as_of(args.as_of))
 
 
 def _ask_many(assistant, args) -> int:
@@ -171,6 +192,13 @@ def render_answer(answer) -> str:
         for c in answer.citations:
             meta = ", ".join(x for x in (c.source, c.published) if x)
             lines.append(f"  [{c.n}] {c.title}" + (f" ({meta})" if meta else ""))
+            also = "; ".join(
+                ", ".join(x for x in (r.source or r.title, r.published, r.url) if x)
+                for r in c.also_reported_by
+            )
+            if also:
+                label = "auch berichtet von" if answer.language == "de" else "also reported by"
+                lines.append(f"      {label}: {also}")
             lines.append(f"      „{c.quote}“" if answer.language == "de" else f"      “{c.quote}”")
     return "\n".join(lines)
 
@@ -194,10 +222,17 @@ def _chat(assistant, args) -> int:
 
 
 def _serve(assistant, args) -> int:
+    from .feeds.command import server_refresh
     from .server import serve
 
-    serve(assistant)
+    serve(assistant, on_start=server_refresh(args))
     return 0
+
+
+def _watch(assistant, args) -> int:
+    from .feeds.command import watch_feeds
+
+    return watch_feeds(assistant, args)
 
 
 def _mcp(assistant, args) -> int:
@@ -222,7 +257,14 @@ def _stdout_to_stderr():
         os.close(saved)
 
 
-COMMANDS = {"ingest": _ingest, "ask": _ask, "chat": _chat, "serve": _serve, "mcp": _mcp}
+COMMANDS = {
+    "ingest": _ingest,
+    "ask": _ask,
+    "chat": _chat,
+    "serve": _serve,
+    "mcp": _mcp,
+    "watch": _watch,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 from .answer import Answerer, make_answerer
@@ -22,11 +23,13 @@ from .answer.base import decline_draft
 from .citations import CitationChecker
 from .condense import Condenser, RuleCondenser, make_condenser
 from .config import Settings, load_settings
+from .dates import date_window, empty_text, is_latest, note_text, prefer_latest, windowed
 from .errors import AssistantError, ConfigError, QuestionError
 from .evidence.model import AnswerModel, load_answer_model
 from .evidence.rank import EvidenceRanker
 from .index import ChromaIndex, open_stores
 from .ingest.chunking import Chunker
+from .ingest.copystore import CopyStore
 from .ingest.lock import ingest_lock
 from .ingest.pipeline import Ingestor, IngestReport, ProgressFactory
 from .keywords import KeywordIndex
@@ -36,6 +39,7 @@ from .records import (
     Answer,
     AnswerEvent,
     AskRequest,
+    DateWindow,
     Draft,
     ErrorEvent,
     Evidence,
@@ -58,6 +62,7 @@ class Turn:
     retrieval: Retrieval | None = None
     evidence: Evidence | None = None
     timings_ms: tuple[tuple[str, float], ...] = field(default=())
+    window: DateWindow | None = None  # the date window the question names (dates.py)
 
     @property
     def searched(self) -> Retrieval:
@@ -95,6 +100,7 @@ class Assistant:
         self.embedder = embedder
         self.index = index
         self.keywords = keywords
+        self.copies = CopyStore.beside(keywords.path)  # wire copies: "also reported by"
         self.answerer = answerer
         self.retriever = Retriever(index, keywords, embedder)
         self.ranker = EvidenceRanker(model) if isinstance(model, AnswerModel) else None
@@ -146,6 +152,7 @@ class Assistant:
             chunker,
             self.settings.sentence_vectors,
             max_article_chars=self.settings.max_article_chars,
+            copies=self.copies,
         )
         with ingest_lock(self.settings.index_dir):
             return ingestor.run(Path(path), prune=prune, progress=progress)
@@ -209,10 +216,22 @@ class Assistant:
             raise QuestionError(f"expected top_k between 0 and 100, got {top_k}")
         # a follow-up ("Und was sagte Pjöngjang dazu?") is searched as a standalone query
         query = self.condenser.condense(question, request.history) if request.history else question
-        return Turn(replace(request, question=question), detect_language(question), query, top_k)
+        language = detect_language(question)
+        as_of = request.as_of or date.today()
+        window = date_window(query, language, as_of, request.filters)
+        return Turn(replace(request, question=question), language, query, top_k, window=window)
 
     def _retrieve(self, turn: Turn) -> Turn:
-        retrieval = self.retriever.retrieve(turn.query, turn.language, turn.request.filters)
+        filters: Filters | None = turn.request.filters
+        if turn.window is not None:  # the question's dates narrow the explicit filters
+            filters = windowed(turn.request.filters, turn.window)
+            undated = self.keywords.count_undated(turn.request.filters)
+            turn = replace(turn, window=replace(turn.window, undated=undated))
+        if filters is None:  # the window and the filters leave no day
+            return replace(turn, retrieval=Retrieval(turn.query, turn.language, ()))
+        retrieval = self.retriever.retrieve(turn.query, turn.language, filters)
+        if is_latest(turn.query):
+            retrieval = prefer_latest(retrieval)
         return replace(turn, retrieval=retrieval, timings_ms=turn.timed(**retrieval.timings_ms))
 
     def _rank(self, turn: Turn) -> Turn:
@@ -230,6 +249,7 @@ class Assistant:
         for turn in turns:
             started = time.perf_counter()
             draft = yield from self._draft(turn)
+            draft = yield from self._noted(turn, draft)
             drafted = turn.timed(answer=(time.perf_counter() - started) * 1000)
             yield FinalAnswer(self._cite(replace(turn, timings_ms=drafted), draft))
 
@@ -237,6 +257,8 @@ class Assistant:
         """Yield the draft's text as TextDelta events; return the Draft."""
         if not turn.ranked.answerable:
             draft = decline_draft(turn.language)
+            if turn.window is not None:  # say which days had nothing, not "the articles don't say"
+                draft = replace(draft, text=empty_text(turn.window, turn.language))
             yield TextDelta(draft.text)
             return draft
         texts = self.answerer.stream(turn.query, turn.language, turn.ranked)
@@ -247,10 +269,22 @@ class Assistant:
                 return done.value
             yield TextDelta(text)
 
+    def _noted(self, turn: Turn, draft: Draft) -> Generator[TextDelta, None, Draft]:
+        """The draft with the date window (and the undated articles left out) under it."""
+        text = note_text(turn.window, turn.language, draft.answerable) if turn.window else ""
+        if not text:
+            return draft
+        note = "\n\n" + text
+        yield TextDelta(note)
+        return replace(draft, text=draft.text + note)
+
     def _cite(self, turn: Turn, draft: Draft) -> Answer:
         started = time.perf_counter()
         retrieved = turn.ranked.retrieved
         sentences, citations = self.checker.check(draft.claims, retrieved)
+        citations = [
+            replace(c, also_reported_by=self.copies.reported_by(c.article_id)) for c in citations
+        ]
         timings = dict(turn.timed(cite=(time.perf_counter() - started) * 1000))
         timings["total"] = sum(timings.values())
         return Answer(
@@ -267,4 +301,5 @@ class Assistant:
             lead=draft.lead,
             ranked_articles=turn.ranked.ranked_articles,
             timings_ms=timings,
+            date_window=turn.window,
         )

@@ -110,6 +110,13 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(20_971_520, ge=1024)  # /api/ingest and UI uploads
     uploads_dir: Path | None = None  # where uploaded articles are kept; default index_dir/uploads
 
+    # feeds and pages (``assistant ingest URL``, ``watch``, ``serve --refresh``; feeds/fetch.py)
+    fetch_allow_private: bool = False  # allow private, loopback, link-local ... addresses
+    fetch_timeout_s: float = Field(20.0, gt=0)
+    fetch_max_bytes: int = Field(5_000_000, ge=1024)  # per response; larger ones are refused
+    fetch_min_interval_s: float = Field(1.0, ge=0)  # between two requests to one host
+    feed_max_items: int = Field(50, ge=1, le=10_000)  # entries read per feed or sitemap
+
     @model_validator(mode="after")
     def _overlap_below_size(self) -> Settings:
         if self.chunk_overlap >= self.chunk_tokens:

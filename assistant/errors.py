@@ -31,5 +31,9 @@ class QuestionError(AssistantError):
     """A question is empty, too long or otherwise unusable."""
 
 
+class FetchError(AssistantError):
+    """A feed, sitemap or page cannot be fetched: refused address, robots.txt, size, HTTP."""
+
+
 class StoreError(AssistantError):
     """The vector store (Chroma on disk, or its server) failed to read or write."""

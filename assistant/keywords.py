@@ -115,6 +115,15 @@ class KeywordIndex:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
 
+    def count_undated(self, filters: Filters | None = None) -> int:
+        """Articles without a published date among those ``filters`` (language, source) allow:
+        what a date window leaves out without saying (one indexed SQLite count)."""
+        language_source = Filters((filters or Filters()).language, (filters or Filters()).source)
+        clause, params = filter_sql(language_source)
+        sql = f"SELECT count(DISTINCT c.article_id) FROM chunks c WHERE c.published = ''{clause}"
+        with self._lock:
+            return self._db.execute(sql, params).fetchone()[0]
+
 
 def chunk_terms(chunk: Chunk) -> list[str]:
     """What a chunk is found by: the stems of its title and text in its language."""

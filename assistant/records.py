@@ -80,6 +80,26 @@ class AskRequest:
     history: tuple[tuple[str, str], ...] = ()  # earlier (question, answer) turns
     filters: Filters = Filters()
     top_k: int | None = None  # chunks an answer may cite; None: the configured number
+    as_of: date | None = None  # the day "gestern", "last week" are counted from; None: today
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """The published-date window a question names ("letzte Woche"), as retrieval applied it."""
+
+    start: date | None  # inclusive; None: no lower bound
+    end: date | None  # inclusive; before ``start`` when the filters leave no day
+    text: str  # how the answer shows it: "Artikel vom 21.–27. Oktober 2024"
+    undated: int = 0  # articles without a date that the window left out
+
+    def to_dict(self) -> dict:
+        """``{"from", "to", "text", "undated"}``, days as YYYY-MM-DD or null."""
+        return {
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat() if self.end else None,
+            "text": self.text,
+            "undated": self.undated,
+        }
 
 
 @dataclass(frozen=True)
@@ -189,6 +209,16 @@ class Draft:
 
 
 @dataclass(frozen=True)
+class ReportedBy:
+    """Another outlet's copy of a cited article (the same wire story; not indexed itself)."""
+
+    source: str
+    url: str
+    published: str
+    title: str
+
+
+@dataclass(frozen=True)
 class Citation:
     """The chunk behind an inline marker ``[n]`` and the quote that supports the claim."""
 
@@ -203,6 +233,7 @@ class Citation:
     quote: str  # the sentence of the chunk that supports the answer
     quote_start: int  # offsets of the quote inside ``text``
     quote_end: int
+    also_reported_by: tuple[ReportedBy, ...] = ()  # copies of the article (ingest/copies.py)
 
 
 @dataclass(frozen=True)
@@ -233,6 +264,7 @@ class Answer:
     lead: str = ""  # the value the answer opens with, verbatim from the first citation
     ranked_articles: tuple[str, ...] = ()  # article of each ranked chunk, 10 deep (for hit@k)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    date_window: DateWindow | None = None  # the question's date window; None: it named none
 
     def to_dict(self) -> dict:
         """The JSON form shared by every channel."""
@@ -245,6 +277,7 @@ class Answer:
             "lead": self.lead,
             "language": self.language,
             "provider": self.provider,
+            "date_window": self.date_window.to_dict() if self.date_window else None,
             "sentences": [
                 {
                     "text": s.text,

@@ -6,6 +6,8 @@ are embedded together and written in small groups (``writer.py``), so a crash lo
 seconds. Every step is linear in an article's length, and an article over
 ``max_article_chars`` is skipped with the setting's name instead of holding the ingest for
 minutes (bench/ingest_scaling.py: time against paragraph length up to 10 MB).
+Wire copies (the same story from several outlets) are indexed once (``copies.py``,
+``merge.py``): the others are recorded as its sources and counted as ``merged``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from ..keywords import KeywordIndex
 from ..providers import Embedder
 from ..records import Article, Chunk
 from .chunking import Chunker, article_version
+from .copystore import CopyRow, CopyStore
 from .loaders import Skipped, iter_articles
+from .merge import Canonical, CopyKeeper
 from .writer import FLUSH_TEXTS, ArticleWriter, Pending
 
 MAX_ARTICLE_CHARS = 200_000  # ~30,000 words; the default of ASSISTANT_MAX_ARTICLE_CHARS
@@ -47,6 +51,7 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    merged: int = 0  # articles recorded as copies of another article (not indexed)
     skipped: list[Skipped] = field(default_factory=list)
     guessed: dict[str, str] = field(default_factory=dict)  # file -> encoding other than UTF-8
     chunks_written: int = 0
@@ -59,7 +64,8 @@ class IngestReport:
         """One line for people."""
         return (
             f"articles: {self.added} added, {self.updated} updated, {self.unchanged} "
-            f"unchanged, {self.removed} removed, {len(self.skipped)} skipped; chunks "
+            f"unchanged, {self.removed} removed, {self.merged} merged as copies, "
+            f"{len(self.skipped)} skipped; chunks "
             f"written: {self.chunks_written}; texts embedded: {self.texts_embedded}; "
             + (
                 f"keyword rows repaired for {self.keywords_repaired} articles; "
@@ -77,6 +83,7 @@ class IngestReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "removed": self.removed,
+            "merged": self.merged,
             "chunks_written": self.chunks_written,
             "texts_embedded": self.texts_embedded,
             "keywords_repaired": self.keywords_repaired,
@@ -105,6 +112,7 @@ class Ingestor:
         sentence_vectors: bool = True,
         flush_texts: int = FLUSH_TEXTS,
         max_article_chars: int = MAX_ARTICLE_CHARS,
+        copies: CopyStore | None = None,
     ):
         self.index = index
         self.keywords = keywords
@@ -113,6 +121,7 @@ class Ingestor:
         self.sentence_vectors = sentence_vectors
         self.flush_texts = flush_texts
         self.max_article_chars = max_article_chars
+        self.copies = CopyKeeper(copies or CopyStore.beside(keywords.path), self._drop)
 
     def run(
         self, path: Path, prune: bool = False, progress: ProgressFactory | None = None
@@ -121,12 +130,15 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         manifest = self.index.manifest()
+        for article_id in self.copies.start(set(manifest)):
+            manifest.pop(article_id)
         report.keywords_repaired = self._sync_keywords(manifest)
         bar = (progress or tqdm_progress)()
         writer = ArticleWriter(
             self.index, self.keywords, self.embedder, report, bar, self.flush_texts
         )
         seen: dict[str, str] = {}
+        self._copies_read: dict[str, Article] = {}  # kept to promote one if its canonical goes
         for item in iter_articles(Path(path)):
             problem = item if isinstance(item, Skipped) else self._refuse(item, seen)
             if problem is not None:
@@ -138,7 +150,8 @@ class Ingestor:
                 self._take(item, manifest.get(item.id), writer, report)
         writer.flush()
         if prune:
-            report.removed = self._prune(sorted(set(manifest) - set(seen)))
+            report.removed = self._prune(sorted(set(manifest) - set(seen)), set(seen), writer)
+        report.merged = len(self.copies.merged)
         bar.close()
         report.seconds = time.perf_counter() - started
         return report
@@ -146,12 +159,27 @@ class Ingestor:
     def _take(self, article: Article, state, writer: ArticleWriter, report) -> None:
         """Count an unchanged article, or queue a new or changed one for writing."""
         version = article_version(article)
-        if state is not None and state.complete_for(version):
+        complete = state is not None and state.complete_for(version)
+        if self.copies.unchanged(article, version, complete):
+            report.unchanged += 1
+            if self.copies.is_copy(article.id):
+                self._copies_read[article.id] = article
+            return
+        decision = self.copies.decide(article, version)
+        if isinstance(decision, CopyRow):
+            self.copies.keep_copy(decision, indexed=state is not None)
+            self._copies_read[article.id] = article
+            return
+        if complete:
+            self.copies.finish(decision)
             report.unchanged += 1
             return
         chunks = self.chunker.split(article)
         rows = self._sentence_rows(article, version, chunks) if self.sentence_vectors else []
-        writer.add(Pending(article, version, state, chunks, rows))
+        writer.add(Pending(article, version, state, chunks, rows, self._finisher(decision)))
+
+    def _finisher(self, decision: Canonical):
+        return lambda: self.copies.finish(decision)
 
     def _refuse(self, article: Article, seen: dict[str, str]) -> Skipped | None:
         """Why ``article`` is not indexed (a repeated id, an over-long text), or None."""
@@ -169,12 +197,22 @@ class Ingestor:
             )
         return None
 
-    def _prune(self, article_ids: list[str]) -> int:
-        """Remove articles from both stores; returns how many."""
+    def _prune(self, article_ids: list[str], seen: set[str], writer: ArticleWriter) -> int:
+        """Remove articles (and copies) not ``seen``; returns how many. The copies of a
+        removed canonical are decided again: the first becomes canonical and is indexed."""
+        self._drop(article_ids)
+        copies, orphans = self.copies.prune(seen, article_ids)
+        for article_id in orphans:
+            if article_id in self._copies_read:
+                self._take(self._copies_read[article_id], None, writer, writer.report)
+        writer.flush()
+        return len(article_ids) + copies
+
+    def _drop(self, article_ids: list[str]) -> None:
+        """Delete every chunk of ``article_ids`` from both stores."""
         for article_id in article_ids:
             self.index.delete_stale(article_id, None)
             self.keywords.delete_stale(article_id, None)
-        return len(article_ids)
 
     def _sync_keywords(self, manifest: dict[str, ArticleState]) -> int:
         """Make the keyword rows equal to the vector store's chunks; returns articles fixed.

@@ -12,6 +12,7 @@ complete article; small groups cost no measurable ingest speed (docs/benchmarks.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,7 @@ class Pending:
     state: ArticleState | None
     chunks: list[Chunk]
     sentences: list[SentenceRow]
+    done: Callable[[], None] | None = None  # called once the article is complete in the index
 
 
 @dataclass
@@ -105,10 +107,12 @@ class ArticleWriter:
         self._known.pop(pending.article.id, None)
         if pending.state is None:
             self.report.added += 1
-            return
-        self.index.delete_stale(pending.article.id, pending.version)
-        self.keywords.delete_stale(pending.article.id, pending.version)
-        self.report.updated += 1
+        else:
+            self.index.delete_stale(pending.article.id, pending.version)
+            self.keywords.delete_stale(pending.article.id, pending.version)
+            self.report.updated += 1
+        if pending.done is not None:
+            pending.done()
 
     def _embed(self, rows: list, known_of) -> np.ndarray:
         """Vectors for ``rows`` (chunks or sentences), embedding each unknown text once."""

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from ..dates import parse_as_of
 from ..records import AnswerEvent, AskRequest, ErrorEvent, Filters
 from .state import ServerState, Upload
 from .wire import error_body, sse_events
@@ -43,6 +44,15 @@ def top_k_field():
         None,
         description="chunks an answer may cite, 0-100; omitted: the configured number",
         json_schema_extra={"minimum": 0, "maximum": 100},
+    )
+
+
+def as_of_field():
+    """``as_of``: the reference day of relative dates, checked by ``dates.parse_as_of`` (400)."""
+    return Field(
+        None,
+        description="YYYY-MM-DD: the day 'yesterday', 'letzte Woche' count from; omitted: today",
+        examples=["2024-10-28"],
     )
 
 
@@ -88,6 +98,7 @@ class AskIn(BaseModel):
     history: list[TurnIn] = Field(default_factory=list, max_length=50)
     filters: FiltersIn | None = None
     top_k: int | None = top_k_field()
+    as_of: str | None = as_of_field()
 
 
 def ask_request(body: AskIn) -> AskRequest:
@@ -97,6 +108,7 @@ def ask_request(body: AskIn) -> AskRequest:
         tuple((t.question, t.answer) for t in body.history),
         body.filters.to_filters() if body.filters else Filters(),
         body.top_k,
+        parse_as_of(body.as_of),
     )
 
 
@@ -185,8 +197,9 @@ def build_router(state: ServerState) -> APIRouter:
 
     @router.get("/api/index", tags=["api"], summary="What the index holds")
     def index():
-        """Articles and chunks by language and source, the embedder, the last update."""
-        return state.stats().to_dict()
+        """Articles and chunks by language and source, the embedder, the last update, and
+        the feeds followed with their last refresh run (``feeds``; null when none)."""
+        return {**state.stats().to_dict(), "feeds": state.feeds_status()}
 
     @router.get("/healthz", tags=["health"], summary="Liveness and readiness")
     def healthz():

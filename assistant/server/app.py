@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ..chain import Assistant
 from ..errors import AssistantError
@@ -90,8 +90,13 @@ def _add_error_handlers(app) -> None:
         return reply(request, exc.status_code, body, exc.headers)
 
 
-def serve(assistant: Assistant, open_browser: bool = False) -> None:
-    """Serve UI + API for ``assistant`` on the configured host and port until interrupted."""
+def serve(
+    assistant: Assistant,
+    open_browser: bool = False,
+    on_start: Callable[[ServerState], object] | None = None,
+) -> None:
+    """Serve UI + API for ``assistant`` on the configured host and port until interrupted;
+    ``on_start`` gets the server's state first (``--refresh`` starts feed polling there)."""
     import uvicorn
 
     settings = assistant.settings
@@ -99,6 +104,8 @@ def serve(assistant: Assistant, open_browser: bool = False) -> None:
     if assistant.model_problem is not None:  # a server that cannot answer must not start
         raise assistant.model_problem
     app = build_app(assistant)
+    if on_start is not None:
+        on_start(app.state.assistant_state)
     url = f"http://{_display_host(settings.host)}:{settings.port}/"
     print(f"News assistant: open the chat at {url}  (API docs: {url}docs)", flush=True)
     if open_browser:

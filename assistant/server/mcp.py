@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from starlette.routing import Route
 
 from ..chain import Assistant
+from ..dates import parse_as_of
 from ..errors import AssistantError
 from ..records import Answer, AskRequest, Filters
 from .wire import assistant_error_body
@@ -65,6 +66,10 @@ To = Annotated[
     str | None, Field(description="only articles published on or before this day, YYYY-MM-DD")
 ]
 Question = Annotated[str, Field(description="the question, in German or English")]
+AsOf = Annotated[
+    str | None,
+    Field(description="YYYY-MM-DD: the day 'yesterday', 'letzte Woche' count from; default today"),
+]
 Query = Annotated[str, Field(description="what to look for, in German or English")]
 AnswerTopK = Annotated[
     int | None,
@@ -115,9 +120,10 @@ def build_mcp(assistant: Assistant) -> MCPServer:
         published_from: From = None,
         published_to: To = None,
         top_k: AnswerTopK = None,
+        as_of: AsOf = None,
     ) -> Annotated[CallToolResult, dict[str, Any]]:
         filters = (language, source, published_from, published_to)
-        return respond(assistant, question, filters, top_k, Answer.to_dict)
+        return respond(assistant, question, filters, top_k, Answer.to_dict, as_of)
 
     @server.tool(
         description=SEARCH_DESCRIPTION, title="Search the news articles", annotations=READ_ONLY
@@ -142,12 +148,14 @@ def respond(
     filters: tuple,
     top_k: int | None,
     shape: Callable[[Answer], dict],
+    as_of: str | None = None,
 ) -> CallToolResult:
     """``shape(answer)`` for the one request record, as structured content and as its JSON
     text; an AssistantError is a tool error whose text is the wire error body
     (``{"error": {"type", "message"}}``), so the calling model can read and correct it."""
     try:
-        answer = assistant.ask(AskRequest(question, (), Filters.parse(*filters), top_k))
+        filtered = Filters.parse(*filters)
+        answer = assistant.ask(AskRequest(question, (), filtered, top_k, parse_as_of(as_of)))
     except AssistantError as exc:
         return _json_result(assistant_error_body(exc), error=True)
     return _json_result(shape(answer))

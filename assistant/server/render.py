@@ -21,6 +21,7 @@ from ..untrusted import escape, href
 UNSUPPORTED = {"de": "nicht durch die Quelle gestützt", "en": "not supported by its source"}
 BACKS = {"de": "Belegt in der Antwort:", "en": "Backs these answer sentences:"}
 SOURCES_TITLE = {"de": "Quellen", "en": "Sources"}
+ALSO_REPORTED = {"de": "Auch berichtet von:", "en": "Also reported by:"}
 NO_SOURCES = {
     "de": "Keine Quellen: die Antwort zitiert keinen Artikel.",
     "en": "No sources: the answer cites no article.",
@@ -121,10 +122,23 @@ def _card(citation: Citation, answer: Answer) -> str:
         f'<div class="source-card" id="source-{citation.n}">'
         f'<div class="source-head"><b>[{citation.n}] {escape(citation.title)}</b></div>'
         f'<div class="source-meta">{meta}{link}</div>'
+        + _also_reported(citation, answer.language)
         + (f'<div class="source-backs">{label}<ul>{backed}</ul></div>' if backed else "")
         + f'<p class="source-text">'
         f"{highlighted_chunk(citation, tuple(s.text for s in backs), lead)}</p></div>"
     )
+
+
+def _also_reported(citation: Citation, language: str) -> str:
+    """The other outlets that printed the cited story (wire copies), escaped; "" for none."""
+    items = []
+    for copy in citation.also_reported_by:
+        name = escape(" · ".join(x for x in (copy.source or copy.title, copy.published) if x))
+        url = href(copy.url)
+        link = f'<a href="{url}" target="_blank" rel="noopener">{name}</a>' if url else name
+        items.append(f"<li>{link}</li>")
+    label = ALSO_REPORTED.get(language, ALSO_REPORTED["en"])
+    return f'<div class="source-also">{label}<ul>{"".join(items)}</ul></div>' if items else ""
 
 
 def stats_markdown(stats) -> str:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from ..chain import Assistant
 from ..errors import ConfigError
+from ..feeds.refresh import Refresher
+from ..feeds.store import FeedStore
 from ..ingest.chunking import article_version
 from ..ingest.loaders import Skipped, iter_articles
 from ..ingest.pipeline import IngestReport, ProgressFactory
@@ -52,6 +54,7 @@ class ServerState:
     assistant: Assistant
     last_ingest: datetime | None = None
     ingest_lock: threading.Lock = field(default_factory=threading.Lock)
+    feeds: Refresher | None = None  # the feed poller of ``serve --refresh``
 
     @property
     def settings(self):
@@ -66,6 +69,18 @@ class ServerState:
     def stats(self) -> IndexStats:
         """Counts of the index (see ``assistant.stats``)."""
         return index_stats(self.assistant.index, self.settings.index_dir, self.last_ingest)
+
+    def feeds_status(self) -> dict | None:
+        """The feeds followed and the last refresh run (this process's, else the last one
+        recorded in ``<index_dir>/feeds.sqlite3``); None when no feed was ever polled."""
+        following = [s.url for s in self.feeds.sources] if self.feeds else []
+        last = self.feeds.last_run if self.feeds else None
+        run = last.to_dict() if last else FeedStore(self.feed_store_path).last_run()
+        return {"following": following, "last_run": run} if following or run else None
+
+    @property
+    def feed_store_path(self) -> Path:
+        return self.settings.index_dir / "feeds.sqlite3"
 
     def ingest_uploads(
         self, uploads: list[Upload], progress: ProgressFactory | None = None

@@ -122,6 +122,22 @@ def ingest_files(state: ServerState, paths: list[str] | None, progress) -> tuple
     return "\n".join(lines), stats_markdown(state.stats())
 
 
+def feeds_markdown(status: dict | None) -> str:
+    """The Index tab's feed panel: the last refresh run and its failures (escaped: URLs
+    and reasons come from the web)."""
+    if not status or not status.get("last_run"):
+        following = len(status["following"]) if status else 0
+        return f"Feeds: {following} followed, not polled yet." if following else ""
+    run = status["last_run"]
+    lines = [
+        f"**Feeds** · last run {escape(run['started'])}: {run['feeds_polled']} polled, "
+        f"{run['feeds_not_modified']} not modified; articles {run['added']} added, "
+        f"{run['updated']} updated, {run['unchanged']} unchanged; {len(run['failed'])} failed"
+    ]
+    lines += [f"- ⚠ {escape(f['where'])}: {escape(f['reason'])}" for f in run["failed"][:20]]
+    return "\n".join(lines)
+
+
 def source_choices(state: ServerState) -> list[str]:
     """The filter dropdown: any source, or one the index holds."""
     return [ANY, *state.stats().articles_by_source.keys()]
@@ -196,6 +212,7 @@ def _index_tab(gr, state: ServerState, source):
     )
     index_button = gr.Button("Index files", variant="primary")
     report = gr.Markdown(elem_id="ingest-report")
+    feeds = gr.Markdown(lambda: feeds_markdown(state.feeds_status()), elem_id="feed-status")
     refresh = gr.Button("Refresh counts")
 
     def ingest(paths, progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
@@ -203,5 +220,10 @@ def _index_tab(gr, state: ServerState, source):
         return text, counts, gr.update(choices=source_choices(state))
 
     index_button.click(ingest, files, [report, stats, source], api_name="ingest")
-    refresh.click(lambda: stats_markdown(state.stats()), None, stats, api_visibility="private")
+    refresh.click(
+        lambda: (stats_markdown(state.stats()), feeds_markdown(state.feeds_status())),
+        None,
+        [stats, feeds],
+        api_visibility="private",
+    )
     return stats
