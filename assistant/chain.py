@@ -154,8 +154,8 @@ class Assistant:
             max_article_chars=self.settings.max_article_chars,
             copies=self.copies,
         )
-        with ingest_lock(self.settings.index_dir):
-            return ingestor.run(Path(path), prune=prune, progress=progress)
+        with ingest_lock(self.settings.index_dir) as after_crash:
+            return ingestor.run(Path(path), prune, progress, after_crash)
 
     # --- answering ---------------------------------------------------------------
     def ask(

@@ -374,6 +374,21 @@ class ChromaIndex:
         with store_call("upsert", collection.name):
             collection.upsert(ids=ids, embeddings=vectors, documents=documents, metadatas=metadatas)
 
+    def delete_orphan_sentences(self) -> int:
+        """Delete sentence rows whose chunk is not stored; returns how many. Sentences are
+        written before their chunks, so a killed ingest can leave such rows (of an article
+        whose file is gone by the next run, or of a version that never completed)."""
+        with store_call("get", self.chunks.name):
+            chunk_ids = set(self.chunks.get(include=[])["ids"])
+        with store_call("get", self.sentences.name):
+            rows = self.sentences.get(include=["metadatas"])
+        metas = rows["metadatas"] or []
+        orphans = [i for i, m in zip(rows["ids"], metas) if m["chunk_id"] not in chunk_ids]
+        for start in range(0, len(orphans), WRITE_BATCH):
+            with store_call("delete", self.sentences.name):
+                self.sentences.delete(ids=orphans[start : start + WRITE_BATCH])
+        return len(orphans)
+
     def delete_stale(self, article_id: str, keep_hash: str | None) -> None:
         """Remove an article's rows of other versions (all rows when ``keep_hash`` is None)."""
         where: dict = {"article_id": article_id}

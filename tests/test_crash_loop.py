@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant import Assistant, load_settings
@@ -67,6 +68,14 @@ def _ingest_command(folder: Path, index: Path) -> list[str]:
     ]
 
 
+def _ingest(folder: Path, index: Path) -> None:
+    """One ingest to its end; its stderr in the failure message when it fails."""
+    done = subprocess.run(
+        _ingest_command(folder, index), env=_env(), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 def _env() -> dict[str, str]:
     return {**os.environ, "ASSISTANT_EMBEDDINGS": "fake", "PYTHONUNBUFFERED": "1"}
 
@@ -107,7 +116,7 @@ def test_twenty_kills_then_one_run_equal_a_clean_build(tmp_path: Path):
         (folder / f"a{number}.txt").write_text(_article(rng, number), encoding="utf-8")
     index = tmp_path / "crashed"
     started = time.perf_counter()
-    subprocess.run(_ingest_command(folder, index), env=_env(), check=True, capture_output=True)
+    _ingest(folder, index)
     full = time.perf_counter() - started
     print(f"clean ingest in a subprocess: {full:.1f} s")
     kept = []
@@ -124,7 +133,7 @@ def test_twenty_kills_then_one_run_equal_a_clean_build(tmp_path: Path):
         process.send_signal(signal.SIGKILL)
         process.wait()
         kept.append(_current(folder, index) - before)
-    subprocess.run(_ingest_command(folder, index), env=_env(), check=True, capture_output=True)
+    _ingest(folder, index)
     crashed = _state(index)
 
     clean_settings = load_settings(index_dir=tmp_path / "clean", embeddings="fake")
@@ -156,5 +165,28 @@ def test_a_second_ingest_on_the_same_index_fails_cleanly(tmp_path: Path, corpus_
     assert result.returncode == 2
     assert "expected no other ingest" in result.stderr
     # the lock dies with its holder: the next ingest runs
-    subprocess.run(_ingest_command(corpus_dir, index), env=_env(), check=True, capture_output=True)
+    _ingest(corpus_dir, index)
     assert len(_state(index)["chunks"]) >= 2
+
+
+def test_the_run_after_a_killed_one_removes_sentences_whose_chunk_never_came(
+    fake_assistant, corpus_dir: Path
+):
+    fake_assistant.ingest(corpus_dir)
+    index = fake_assistant.index
+    vector = np.ones((1, 256), dtype=np.float32) / 16
+    index.sentences.upsert(  # what a kill between the sentence and the chunk write leaves
+        ids=["orphan"],
+        embeddings=vector,
+        documents=["Ein Satz, dessen Abschnitt nie geschrieben wurde."],
+        metadatas=[{"article_id": "gone", "chunk_id": "never-written", "article_hash": "x"}],
+    )
+    lock = fake_assistant.settings.index_dir / "ingest.lock"
+    assert lock.read_text() == "done"
+    assert fake_assistant.ingest(corpus_dir).orphans_removed == 0  # a clean end: no sweep
+    assert "orphan" in index.sentences.get(ids=["orphan"])["ids"]
+    lock.write_text("4242")  # the pid of a run that was killed
+    report = fake_assistant.ingest(corpus_dir)
+    assert report.orphans_removed == 1 and report.unchanged == 2
+    assert index.sentences.get(ids=["orphan"])["ids"] == []
+    assert lock.read_text() == "done"

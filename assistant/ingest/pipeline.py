@@ -55,6 +55,7 @@ class IngestReport:
     skipped: list[Skipped] = field(default_factory=list)
     guessed: dict[str, str] = field(default_factory=dict)  # file -> encoding other than UTF-8
     chunks_written: int = 0
+    orphans_removed: int = 0  # sentence rows a killed run left without their chunk
     keywords_repaired: int = 0  # articles whose keyword rows were rebuilt from the vector store
     texts_embedded: int = 0
     embed_seconds: float = 0.0
@@ -87,6 +88,7 @@ class IngestReport:
             "chunks_written": self.chunks_written,
             "texts_embedded": self.texts_embedded,
             "keywords_repaired": self.keywords_repaired,
+            "orphans_removed": self.orphans_removed,
             "seconds": round(self.seconds, 3),
             "skipped": [{"where": s.where, "reason": s.reason} for s in self.skipped],
             "guessed_encodings": dict(self.guessed),
@@ -124,11 +126,19 @@ class Ingestor:
         self.copies = CopyKeeper(copies or CopyStore.beside(keywords.path), self._drop)
 
     def run(
-        self, path: Path, prune: bool = False, progress: ProgressFactory | None = None
+        self,
+        path: Path,
+        prune: bool = False,
+        progress: ProgressFactory | None = None,
+        after_crash: bool = False,
     ) -> IngestReport:
-        """Index every article under ``path``; with ``prune`` drop articles not found there."""
+        """Index every article under ``path``; with ``prune`` drop articles not found there.
+        ``after_crash``: the previous run was killed, so first delete the sentence rows whose
+        chunk was never written (sentences go first; their chunk's article may be gone)."""
         started = time.perf_counter()
         report = IngestReport()
+        if after_crash:
+            report.orphans_removed = self.index.delete_orphan_sentences()
         manifest = self.index.manifest()
         for article_id in self.copies.start(set(manifest)):
             manifest.pop(article_id)
