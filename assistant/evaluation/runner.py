@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..ingest.chunking import content_hash
-from ..records import Answer
+from ..records import Answer, AskRequest
 from . import metrics as m
 from .judges import Judge
 from .sets import FULL, EvalItem, EvalSet
@@ -159,7 +159,9 @@ def ask_item(assistant, item: EvalItem, top_k: int | None) -> tuple[ItemResult, 
     """Ask one item; any exception becomes a failed item with the error recorded."""
     result = ItemResult(item)
     try:
-        answer = assistant.ask(item.question, history=item.history, top_k=top_k)
+        answer = assistant.ask(
+            AskRequest(item.question, item.history, top_k=top_k, as_of=item.as_of)
+        )
     except Exception as exc:  # any failure is one failed item, never a crashed run
         result.error = f"{type(exc).__name__}: {exc}"
         return result, None

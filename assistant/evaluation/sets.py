@@ -11,9 +11,11 @@ import csv
 import json
 import sys
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
-from ..errors import AssistantError
+from ..dates import parse_as_of
+from ..errors import AssistantError, QuestionError
 
 FULL, REMOVED, TOPIC = "full", "removed", "topic"
 
@@ -36,6 +38,7 @@ class EvalItem:
     history: tuple[tuple[str, str], ...] = ()  # earlier (question, answer) turns
     kind: str = ""  # what the item probes: number, paraphrase, cross-lingual, ...
     variant: str = FULL  # which corpus the question runs against
+    as_of: date | None = None  # the day relative dates count from (AskRequest.as_of)
 
 
 @dataclass
@@ -59,6 +62,13 @@ def item_from_record(record: dict, where: str) -> EvalItem:
     if record["answerable"] and not record.get("answers"):
         raise EvalSetError(f"{where}: an answerable item needs at least one gold answer")
     history = tuple((str(q), str(a)) for q, a in record.get("history", ()))
+    try:
+        as_of = parse_as_of(record.get("as_of"))
+    except (QuestionError, AttributeError):  # AttributeError: not a string at all
+        raise EvalSetError(
+            f"{where}: item {record['id']!r}: expected as_of as YYYY-MM-DD, "
+            f"got {record.get('as_of')!r}"
+        ) from None
     return EvalItem(
         id=str(record["id"]),
         question=str(record["question"]),
@@ -70,6 +80,7 @@ def item_from_record(record: dict, where: str) -> EvalItem:
         history=history,
         kind=str(record.get("kind", "")),
         variant=str(record.get("variant", FULL)),
+        as_of=as_of,
     )
 
 

@@ -4,6 +4,7 @@ code on the hashing embedder (fast, no model)."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import numpy as np
 import pytest
@@ -145,3 +146,24 @@ def test_report_breaks_results_down_by_kind():
         ItemResult(EvalItem("c", "q", "en", False), scores={"declined": 0.0}),
     ]
     assert kind_rows(results) == ["| en | 1 | - | 0/1 | - |", "| number | 2 | 2/2 | - | 1/2 |"]
+
+
+def test_an_items_as_of_reaches_the_assistant_and_sets_its_date_window(fake_assistant, corpus_dir):
+    """ "last week" counts from the item's as_of: the week of the storm article (2024-11-02)
+    finds it, a week with no article is declined."""
+    fake_assistant.ingest(corpus_dir)
+    question = "How strong were the winds of the storm on the coast last week?"
+    dated = [
+        EvalItem(
+            "week", question, "en", True, ("140 km/h",), ("weather",), as_of=date(2024, 11, 6)
+        ),
+        EvalItem("empty", question, "en", False, as_of=date(2024, 11, 20)),
+    ]
+    asked = []
+    ask = fake_assistant.ask
+    fake_assistant.ask = lambda request, *a, **k: asked.append(request) or ask(request, *a, **k)
+    run = run_items({FULL: fake_assistant}, EvalSet("dated", dated, {}), OfflineJudge(), 3, {})
+    assert [(r.as_of, r.top_k) for r in asked] == [(date(2024, 11, 6), 3), (date(2024, 11, 20), 3)]
+    by_id = {r.item.id: r for r in run.items}
+    assert by_id["week"].ranked_articles == ["weather"] and by_id["week"].scores["correct"] == 1.0
+    assert by_id["empty"].scores["declined"] == 1.0 and not by_id["empty"].error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,15 @@ def test_cross_lingual_items_take_gold_answers_from_the_contexts_language_first(
     built = build_xquad_set("xquad-en", XquadSpec(en, de, "en", removed=False), tmp_path / "c")
     assert built.items[0].question == "Which number?"
     assert built.items[0].answers == ("0", "number one")  # German span first, then English
+
+
+def test_an_items_as_of_is_a_date_and_a_bad_one_names_the_item(tmp_path):
+    path = tmp_path / "items.jsonl"
+    line = '{"id": "%s", "question": "Q?", "language": "en", "answerable": false%s}\n'
+    path.write_text(line % ("a", ', "as_of": "2017-03-10"') + line % ("b", ""))
+    first, second = load_jsonl_items(path)
+    assert first.as_of == date(2017, 3, 10) and second.as_of is None
+    for bad in ('"10.03.2017"', '"2017-02-30"', "20170310"):
+        path.write_text(line % ("late", f', "as_of": {bad}'))
+        with pytest.raises(EvalSetError, match=r"items.jsonl:1: item 'late': expected as_of"):
+            load_jsonl_items(path)
