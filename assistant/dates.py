@@ -44,8 +44,7 @@ import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from .errors import QuestionError
-from .records import DateWindow, Filters, Retrieval
+from .records import DateWindow, Filters, Retrieval, parse_day
 
 MONTHS = {
     "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
@@ -74,12 +73,7 @@ Window = tuple[date | None, date | None]
 
 def parse_as_of(value: str | date | None) -> date | None:
     """The reference day from any channel (blank = today); the one as_of message."""
-    if isinstance(value, date) or value is None:
-        return value
-    try:
-        return date.fromisoformat(value.strip()) if value.strip() else None
-    except ValueError:
-        raise QuestionError(f"expected as_of as YYYY-MM-DD, got {value!r}") from None
+    return parse_day("as_of", value)
 
 
 def resolve(question: str, language: str, as_of: date) -> Window | None:

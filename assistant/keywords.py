@@ -11,13 +11,12 @@ the chunk texts Chroma stores, without embedding anything again.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .errors import ConfigError
 from .records import Chunk, Filters
+from .sqlite_file import open_sqlite
 from .terms import terms
 
 SCHEMA = """
@@ -34,15 +33,7 @@ class KeywordIndex:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.executescript("PRAGMA journal_mode=WAL;" + SCHEMA)
-        except sqlite3.Error as exc:
-            raise ConfigError(
-                f"expected a keyword index (SQLite with FTS5) at {self.path}, "
-                f"got {type(exc).__name__}: {exc}"
-            ) from exc
+        self._db = open_sqlite(self.path, SCHEMA, "a keyword index (SQLite with FTS5)")
         self._lock = threading.Lock()
 
     # --- writing -------------------------------------------------------------------

@@ -51,8 +51,8 @@ class Filters:
         return cls(
             language,
             (source or "").strip() or None,
-            _day("published_from", published_from),
-            _day("published_to", published_to),
+            parse_day("published_from", published_from),
+            parse_day("published_to", published_to),
         )
 
     def __post_init__(self):
@@ -63,7 +63,8 @@ class Filters:
             )
 
 
-def _day(label: str, value: str | date | None) -> date | None:
+def parse_day(label: str, value: str | date | None) -> date | None:
+    """A day from ``YYYY-MM-DD`` (blank or None: no day); QuestionError naming ``label``."""
     if isinstance(value, date) or value is None:
         return value
     try:

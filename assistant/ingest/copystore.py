@@ -10,13 +10,12 @@ the start of every ingest (see ``copies.py`` for the order of writes that makes 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
-from ..errors import ConfigError
 from ..records import ReportedBy
+from ..sqlite_file import open_sqlite
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS canon (
@@ -78,14 +77,7 @@ class CopyStore:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.executescript("PRAGMA journal_mode=WAL;" + SCHEMA)
-        except sqlite3.Error as exc:
-            raise ConfigError(
-                f"expected a copies file (SQLite) at {self.path}, got {type(exc).__name__}: {exc}"
-            ) from exc
+        self._db = open_sqlite(self.path, SCHEMA, "a copies file (SQLite)")
         self._lock = threading.Lock()
 
     @classmethod
