@@ -45,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--as-of", help="the day 'yesterday', 'letzte Woche' count from (YYYY-MM-DD; default today)"
     )
+    ask.add_argument(
+        "--timeline",
+        action="store_const",
+        const=True,
+        help="answer with dated quotes from several articles in date order",
+    )
     sub.add_parser("chat", help="chat in the terminal")
     serve = sub.add_parser("serve", help="browser chat and HTTP API on one port")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
@@ -150,7 +156,8 @@ def ask_request(args, question: str) -> AskRequest:
     from .dates import parse_as_of
 
     filters = Filters.parse(args.language, args.source, args.published_from, args.published_to)
-    return AskRequest(question, (), filters, args.top_k, parse_as_of(args.as_of))
+    as_of = parse_as_of(args.as_of)
+    return AskRequest(question, (), filters, args.top_k, as_of, getattr(args, "timeline", None))
 
 
 def _ask_many(assistant, args) -> int:

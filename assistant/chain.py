@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .answer import Answerer, make_answerer
 from .answer.base import decline_draft
+from .answer.timeline import TIMELINE_CONFIDENCE, TIMELINE_K, TimelineAnswerer, asks_timeline
 from .citations import CitationChecker
 from .condense import Condenser, RuleCondenser, make_condenser
 from .config import Settings, load_settings
@@ -63,6 +64,7 @@ class Turn:
     evidence: Evidence | None = None
     timings_ms: tuple[tuple[str, float], ...] = field(default=())
     window: DateWindow | None = None  # the date window the question names (dates.py)
+    timeline: bool = False  # answered as dated quotes in date order (answer/timeline.py)
 
     @property
     def searched(self) -> Retrieval:
@@ -102,6 +104,7 @@ class Assistant:
         self.keywords = keywords
         self.copies = CopyStore.beside(keywords.path)  # wire copies: "also reported by"
         self.answerer = answerer
+        self.timeline = TimelineAnswerer()  # always verbatim, whatever answerer is configured
         self.retriever = Retriever(index, keywords, embedder)
         self.ranker = EvidenceRanker(model) if isinstance(model, AnswerModel) else None
         # ingest works without it; answering raises this (``serve`` and ``mcp`` refuse to start)
@@ -211,15 +214,18 @@ class Assistant:
             raise QuestionError(
                 f"expected a question of at most {limit} characters, got {len(question)}"
             )
-        top_k = self.settings.top_k if request.top_k is None else request.top_k
-        if not 0 <= top_k <= 100:
-            raise QuestionError(f"expected top_k between 0 and 100, got {top_k}")
+        if request.top_k is not None and not 0 <= request.top_k <= 100:
+            raise QuestionError(f"expected top_k between 0 and 100, got {request.top_k}")
         # a follow-up ("Und was sagte Pjöngjang dazu?") is searched as a standalone query
         query = self.condenser.condense(question, request.history) if request.history else question
+        timeline = asks_timeline(query) if request.timeline is None else request.timeline
+        top_k = request.top_k
+        if top_k is None:  # a timeline quotes several articles, so it draws from more chunks
+            top_k = max(self.settings.top_k, TIMELINE_K) if timeline else self.settings.top_k
         language = detect_language(question)
-        as_of = request.as_of or date.today()
-        window = date_window(query, language, as_of, request.filters)
-        return Turn(replace(request, question=question), language, query, top_k, window=window)
+        window = date_window(query, language, request.as_of or date.today(), request.filters)
+        request = replace(request, question=question)
+        return Turn(request, language, query, top_k, window=window, timeline=timeline)
 
     def _retrieve(self, turn: Turn) -> Turn:
         filters: Filters | None = turn.request.filters
@@ -230,7 +236,7 @@ class Assistant:
         if filters is None:  # the window and the filters leave no day
             return replace(turn, retrieval=Retrieval(turn.query, turn.language, ()))
         retrieval = self.retriever.retrieve(turn.query, turn.language, filters)
-        if is_latest(turn.query):
+        if is_latest(turn.query) and not turn.timeline:
             retrieval = prefer_latest(retrieval)
         return replace(turn, retrieval=retrieval, timings_ms=turn.timed(**retrieval.timings_ms))
 
@@ -255,19 +261,26 @@ class Assistant:
 
     def _draft(self, turn: Turn) -> Generator[TextDelta, None, Draft]:
         """Yield the draft's text as TextDelta events; return the Draft."""
-        if not turn.ranked.answerable:
+        if not self._answerable(turn):
             draft = decline_draft(turn.language)
             if turn.window is not None:  # say which days had nothing, not "the articles don't say"
                 draft = replace(draft, text=empty_text(turn.window, turn.language))
             yield TextDelta(draft.text)
             return draft
-        texts = self.answerer.stream(turn.query, turn.language, turn.ranked)
+        answerer = self.timeline if turn.timeline else self.answerer
+        texts = answerer.stream(turn.query, turn.language, turn.ranked)
         while True:
             try:
                 text = next(texts)
             except StopIteration as done:
                 return done.value
             yield TextDelta(text)
+
+    def _answerable(self, turn: Turn) -> bool:
+        """The answer model's decision; a timeline needs less (``TIMELINE_CONFIDENCE``)."""
+        if turn.timeline:
+            return bool(turn.ranked.sentences) and turn.ranked.confidence >= TIMELINE_CONFIDENCE
+        return turn.ranked.answerable
 
     def _noted(self, turn: Turn, draft: Draft) -> Generator[TextDelta, None, Draft]:
         """The draft with the date window (and the undated articles left out) under it."""
@@ -295,11 +308,17 @@ class Assistant:
             sentences=tuple(sentences),
             citations=tuple(citations),
             retrieved=tuple(retrieved),
-            provider=self.answerer.name if draft.answerable else "decline",
+            provider=self._provider(turn, draft),
             query=turn.query,
             confidence=turn.ranked.confidence,
             lead=draft.lead,
             ranked_articles=turn.ranked.ranked_articles,
             timings_ms=timings,
             date_window=turn.window,
+            timeline=turn.timeline,
         )
+
+    def _provider(self, turn: Turn, draft: Draft) -> str:
+        if not draft.answerable:
+            return "decline"
+        return self.timeline.name if turn.timeline else self.answerer.name

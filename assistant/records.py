@@ -82,6 +82,7 @@ class AskRequest:
     filters: Filters = Filters()
     top_k: int | None = None  # chunks an answer may cite; None: the configured number
     as_of: date | None = None  # the day "gestern", "last week" are counted from; None: today
+    timeline: bool | None = None  # dated quotes in date order; None: when the question asks
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,7 @@ class ReportedBy:
     url: str
     published: str
     title: str
+    article_id: str = ""  # the copy's own id (it is not indexed: its text is the canonical's)
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,7 @@ class Answer:
     ranked_articles: tuple[str, ...] = ()  # article of each ranked chunk, 10 deep (for hit@k)
     timings_ms: dict[str, float] = field(default_factory=dict)
     date_window: DateWindow | None = None  # the question's date window; None: it named none
+    timeline: bool = False  # answered as dated quotes in date order (answer/timeline.py)
 
     def to_dict(self) -> dict:
         """The JSON form shared by every channel."""
@@ -279,6 +282,7 @@ class Answer:
             "language": self.language,
             "provider": self.provider,
             "date_window": self.date_window.to_dict() if self.date_window else None,
+            "timeline": self.timeline,
             "sentences": [
                 {
                     "text": s.text,

@@ -47,6 +47,15 @@ def top_k_field():
     )
 
 
+def timeline_field():
+    """``timeline``: force (true) or forbid (false) a timeline answer; omitted: detected."""
+    return Field(
+        None,
+        description="true: dated quotes from several articles in date order; "
+        "omitted: when the question asks how something developed",
+    )
+
+
 def as_of_field():
     """``as_of``: the reference day of relative dates, checked by ``dates.parse_as_of`` (400)."""
     return Field(
@@ -99,6 +108,7 @@ class AskIn(BaseModel):
     filters: FiltersIn | None = None
     top_k: int | None = top_k_field()
     as_of: str | None = as_of_field()
+    timeline: bool | None = timeline_field()
 
 
 def ask_request(body: AskIn) -> AskRequest:
@@ -109,6 +119,7 @@ def ask_request(body: AskIn) -> AskRequest:
         body.filters.to_filters() if body.filters else Filters(),
         body.top_k,
         parse_as_of(body.as_of),
+        body.timeline,
     )
 
 

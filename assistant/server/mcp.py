@@ -70,6 +70,13 @@ AsOf = Annotated[
     str | None,
     Field(description="YYYY-MM-DD: the day 'yesterday', 'letzte Woche' count from; default today"),
 ]
+Timeline = Annotated[
+    bool | None,
+    Field(
+        description="true: dated quotes from several articles in date order; "
+        "omitted: when the question asks how something developed"
+    ),
+]
 Query = Annotated[str, Field(description="what to look for, in German or English")]
 AnswerTopK = Annotated[
     int | None,
@@ -121,9 +128,10 @@ def build_mcp(assistant: Assistant) -> MCPServer:
         published_to: To = None,
         top_k: AnswerTopK = None,
         as_of: AsOf = None,
+        timeline: Timeline = None,
     ) -> Annotated[CallToolResult, dict[str, Any]]:
         filters = (language, source, published_from, published_to)
-        return respond(assistant, question, filters, top_k, Answer.to_dict, as_of)
+        return respond(assistant, question, filters, top_k, Answer.to_dict, as_of, timeline)
 
     @server.tool(
         description=SEARCH_DESCRIPTION, title="Search the news articles", annotations=READ_ONLY
@@ -149,13 +157,15 @@ def respond(
     top_k: int | None,
     shape: Callable[[Answer], dict],
     as_of: str | None = None,
+    timeline: bool | None = None,
 ) -> CallToolResult:
     """``shape(answer)`` for the one request record, as structured content and as its JSON
     text; an AssistantError is a tool error whose text is the wire error body
     (``{"error": {"type", "message"}}``), so the calling model can read and correct it."""
     try:
         filtered = Filters.parse(*filters)
-        answer = assistant.ask(AskRequest(question, (), filtered, top_k, parse_as_of(as_of)))
+        request = AskRequest(question, (), filtered, top_k, parse_as_of(as_of), timeline)
+        answer = assistant.ask(request)
     except AssistantError as exc:
         return _json_result(assistant_error_body(exc), error=True)
     return _json_result(shape(answer))

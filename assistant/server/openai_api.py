@@ -18,7 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..dates import parse_as_of
 from ..records import AskRequest, Filters
-from .api import FiltersIn, as_of_field, require_json, start_stream, top_k_field
+from .api import (
+    FiltersIn,
+    as_of_field,
+    require_json,
+    start_stream,
+    timeline_field,
+    top_k_field,
+)
 from .state import ServerState
 from .wire import openai_chunks, openai_completion
 
@@ -57,6 +64,7 @@ class ChatRequest(BaseModel):
     filters: FiltersIn | None = None  # our extension, via the client's ``extra_body``
     top_k: int | None = top_k_field()
     as_of: str | None = as_of_field()  # our extension, like ``filters``
+    timeline: bool | None = timeline_field()  # our extension, like ``filters``
 
 
 def conversation(messages: list[Message]) -> tuple[str, list[tuple[str, str]]]:
@@ -85,6 +93,7 @@ def chat_request(body: ChatRequest) -> AskRequest:
         body.filters.to_filters() if body.filters else Filters(),
         body.top_k,
         parse_as_of(body.as_of),
+        body.timeline,
     )
 
 

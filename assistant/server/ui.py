@@ -53,6 +53,7 @@ def chat_events(
     date_from: str,
     date_to: str,
     show_query: bool,
+    timeline: bool = False,
 ):
     """Yield (chat, sources html, turns, textbox) while the answer streams in."""
     chat = list(chat or []) + [
@@ -66,7 +67,9 @@ def chat_events(
             chat[-1]["content"] = EMPTY_INDEX
             yield chat, sources_html(None), turns, ""
             return
-        request = AskRequest(message or "", tuple((q, a) for q, a in turns), filters)
+        history = tuple((q, a) for q, a in turns)
+        # the switch forces a timeline; off, the question decides ("Wie hat sich ... entwickelt?")
+        request = AskRequest(message or "", history, filters, timeline=True if timeline else None)
         streamed = ""
         for event in state.assistant.stream(request):
             if isinstance(event, ErrorEvent):
@@ -185,9 +188,13 @@ def _chat_tab(gr, state: ServerState):
                 date_from = gr.Textbox(label="Published from (YYYY-MM-DD)")
                 date_to = gr.Textbox(label="Published to (YYYY-MM-DD)")
                 show_query = gr.Checkbox(label="Show the search query (resolved follow-up)")
+                timeline = gr.Checkbox(
+                    label="Timeline: dated quotes from several articles, oldest first",
+                    elem_id="timeline",
+                )
         with gr.Column(scale=2):
             sources = gr.HTML(sources_html(None), elem_id="sources")
-    inputs = [message, chat, turns, language, source, date_from, date_to, show_query]
+    inputs = [message, chat, turns, language, source, date_from, date_to, show_query, timeline]
 
     def respond(*args):
         yield from chat_events(state, *args)
