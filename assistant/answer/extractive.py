@@ -11,7 +11,7 @@ does not name, the answer opens with that span, verbatim and cited ("fast 12.000
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Generator
 
 from ..records import Claim, Draft, Evidence, ScoredSentence
 
@@ -19,14 +19,27 @@ NOTE = {"de": "Wörtlich aus den Artikeln:", "en": "Quoted verbatim from the art
 QUOTES = {"de": ("„", "“"), "en": ("“", "”")}
 
 
-def pick(
-    sentences: Sequence[ScoredSentence], max_sentences: int, margin: float
-) -> list[ScoredSentence]:
-    """The best sentence, and the next ones whose score is within ``margin`` of it."""
+def pick(evidence: Evidence, max_sentences: int, margin: float) -> list[ScoredSentence]:
+    """The best sentence, and the next ones whose score is within ``margin`` of it; among
+    those, sentences from a source not quoted yet come first (agreeing reports from two
+    outlets say more than two sentences of one)."""
+    sentences = evidence.sentences
     if not sentences:
         return []
-    best = sentences[0].score
-    return [s for s in sentences[:max_sentences] if s.score >= best - margin]
+    near = [s for s in sentences if s.score >= sentences[0].score - margin]
+    picked = [near[0]]
+    rest = near[1:]
+    while rest and len(picked) < max_sentences:
+        quoted = {source_of(evidence, s) for s in picked}
+        rest.sort(key=lambda s: source_of(evidence, s) in quoted)  # stable: score order kept
+        picked.append(rest.pop(0))
+    return picked
+
+
+def source_of(evidence: Evidence, sentence: ScoredSentence) -> str:
+    """The outlet of the sentence's chunk (its article id when the source is unknown)."""
+    chunk = evidence.retrieved[sentence.rank - 1].chunk
+    return chunk.source or chunk.article_id
 
 
 def lead(sentence: ScoredSentence) -> str:
@@ -46,7 +59,7 @@ class ExtractiveAnswerer:
     def stream(
         self, question: str, language: str, evidence: Evidence
     ) -> Generator[str, None, Draft]:
-        picked = pick(evidence.sentences, self.max_sentences, self.margin)
+        picked = pick(evidence, self.max_sentences, self.margin)
         opening, closing = QUOTES.get(language, QUOTES["en"])
         claims, parts = [], []
         if picked and lead(picked[0]):

@@ -192,7 +192,7 @@ def score(
             DECLINED.name: float(not evidence.answerable),
             "_confidence": evidence.confidence,
         }
-    picked = pick(evidence.sentences, max_sentences, model.second_margin)
+    picked = pick(evidence, max_sentences, model.second_margin)
     text = " ".join([lead(picked[0])] + [s.text for s in picked]) if picked else ""
     first = evidence.ranked_articles[:1]
     return {
