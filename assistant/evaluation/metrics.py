@@ -100,6 +100,22 @@ FAITHFULNESS = Metric(
     "RAGAS: share of answer statements supported by the cited chunks",
     ANSWERED_ITEMS,
 )
+TIMELINE_ARTICLES = Metric(
+    "timeline_articles",
+    "share of timeline questions answered with dated quotes from at least two gold articles",
+    "answerable timeline items",
+)
+TIMELINE_PRECISION = Metric(
+    "timeline_precision",
+    "share of the articles a timeline quotes that are gold articles",
+    "answered timeline items",
+)
+COPIES_MERGED = Metric(
+    "copies_merged",
+    "share of questions about a story printed more than once whose answer cites one "
+    "article of it and lists the other outlets' copies as also reported by",
+    "answerable items about a printed-twice story",
+)
 ERROR = Metric(
     "error",
     "share of questions that raised an error (recorded as failed items)",
@@ -119,6 +135,9 @@ METRICS = (
     CITATION_RECALL,
     CITATION_PRECISION,
     FAITHFULNESS,
+    TIMELINE_ARTICLES,
+    TIMELINE_PRECISION,
+    COPIES_MERGED,
     ERROR,
 )
 BY_NAME = {metric.name: metric for metric in METRICS}
@@ -223,6 +242,26 @@ def faithfulness(
     if not context:
         return 0.0
     return sum(supports(s, context) for s in statements) / len(statements)
+
+
+def timeline_articles(cited: Sequence[str], gold: Iterable[str], ordered: bool) -> float:
+    """1.0 when the timeline quotes two or more gold articles and its days never go back."""
+    return float(ordered and len(set(cited) & set(gold)) >= 2)
+
+
+def timeline_precision(cited: Sequence[str], gold: Iterable[str]) -> float | None:
+    """Share of the distinct quoted articles that are gold (None when nothing is quoted)."""
+    quoted = set(cited)
+    return len(quoted & set(gold)) / len(quoted) if quoted else None
+
+
+def copies_merged(
+    cited: Sequence[str], story: Iterable[str], expected: Iterable[str], reported: Iterable[str]
+) -> float:
+    """1.0 when at most one article of the story is cited and every expected copy is
+    listed as also reported by."""
+    one = len(set(cited) & set(story)) <= 1
+    return float(one and set(expected) <= set(reported))
 
 
 def mean(values: Iterable[float | None]) -> float | None:

@@ -117,11 +117,29 @@ def score_answer(result: ItemResult, answer: Answer | None) -> None:
         text = " ".join(s["text"] for s in result.sentences) if result.answered else ""
         scores[m.CORRECT.name] = m.contains_answer(text, item.answers)
         scores[m.F1.name] = m.token_f1(text, item.answers)
+        score_story(result, answer)
     else:
         scores[m.DECLINED.name] = float(answer is not None and not result.answered)
         if item.variant != FULL:  # reported apart: whole article removed vs same topic kept
             scores[m.declined_in(item.variant)] = scores[m.DECLINED.name]
     scores[m.ERROR.name] = float(bool(result.error))
+
+
+def score_story(result: ItemResult, answer: Answer | None) -> None:
+    """The timeline and wire-copy scores of an answerable item that asks for them."""
+    item, scores = result.item, result.scores
+    quoted = [c["article_id"] for c in result.citations] if result.answered else []
+    if item.kind == "timeline":
+        days = [c["published"] for c in result.citations if c["published"]]
+        ordered = answer is not None and answer.timeline and days == sorted(days)
+        scores[m.TIMELINE_ARTICLES.name] = m.timeline_articles(quoted, item.gold_articles, ordered)
+        if result.answered:
+            scores[m.TIMELINE_PRECISION.name] = m.timeline_precision(quoted, item.gold_articles)
+    if item.story:
+        reported = [r for c in result.citations for r in c["also_reported_by"]]
+        scores[m.COPIES_MERGED.name] = m.copies_merged(
+            quoted, item.story, item.also_reported_by, reported
+        )
 
 
 def score_item(result: ItemResult, answer: Answer | None, judge: Judge) -> ItemResult:
@@ -179,11 +197,23 @@ def ask_item(assistant, item: EvalItem, top_k: int | None) -> tuple[ItemResult, 
         for s in answer.sentences
     ]
     result.citations = [
-        {"n": c.n, "article_id": c.article_id, "title": c.title, "quote": c.quote}
-        for c in answer.citations
+        {
+            "n": c.n,
+            "article_id": c.article_id,
+            "title": c.title,
+            "published": c.published,
+            "quote": c.quote,
+            "also_reported_by": [r.article_id for r in c.also_reported_by],
+        }
+        for c in sorted(answer.citations, key=lambda c: first_use(answer, c.n))
     ]
     result.timings_ms = dict(answer.timings_ms)
     return result, answer
+
+
+def first_use(answer: Answer, n: int) -> int:
+    """The index of the first answer sentence that cites ``n`` (a timeline's order)."""
+    return next((i for i, s in enumerate(answer.sentences) if n in s.citations), 1_000_000)
 
 
 def aggregate(set_name: str, results: list[ItemResult], config: dict) -> RunResult:

@@ -39,6 +39,8 @@ class EvalItem:
     kind: str = ""  # what the item probes: number, paraphrase, cross-lingual, ...
     variant: str = FULL  # which corpus the question runs against
     as_of: date | None = None  # the day relative dates count from (AskRequest.as_of)
+    story: tuple[str, ...] = ()  # every article of a story printed more than once
+    also_reported_by: tuple[str, ...] = ()  # the copies the answer must list beside its source
 
 
 @dataclass
@@ -81,6 +83,8 @@ def item_from_record(record: dict, where: str) -> EvalItem:
         kind=str(record.get("kind", "")),
         variant=str(record.get("variant", FULL)),
         as_of=as_of,
+        story=tuple(map(str, record.get("story", ()))),
+        also_reported_by=tuple(map(str, record.get("also_reported_by", ()))),
     )
 
 
@@ -266,9 +270,10 @@ def english_news(csv_path: Path, limit: int | None = None) -> list[dict]:
 SHARED_READERS = {"10kgnad-test.csv": news_distractors, "news-en.csv": english_news}
 
 
-def shared_corpus(spec: dict[str, int | None], data_dir: Path, folder: Path) -> Path:
-    """Write the first N articles of each shared news file named in ``spec`` under ``folder``."""
-    for name, limit in spec.items():
+def shared_corpus(spec: dict[str, int | dict | None], data_dir: Path, folder: Path) -> Path:
+    """Write the articles of each shared news file named in ``spec`` under ``folder``: the
+    first N (``N`` or ``{"first": N}``), plus the rows listed in ``"also"`` (article ids)."""
+    for name, value in spec.items():
         if name not in SHARED_READERS:
             raise EvalSetError(
                 f"expected shared corpus files {sorted(SHARED_READERS)}, got {name!r}"
@@ -276,8 +281,24 @@ def shared_corpus(spec: dict[str, int | None], data_dir: Path, folder: Path) -> 
         path = data_dir / name
         if not path.is_file():
             raise EvalSetError(f"the set's corpus needs {path} (shared data)")
-        write_jsonl(folder / f"{Path(name).stem}.jsonl", SHARED_READERS[name](path, limit))
+        write_jsonl(folder / f"{Path(name).stem}.jsonl", shared_rows(name, path, value))
     return folder
+
+
+def shared_rows(name: str, path: Path, value: int | dict | None) -> list[dict]:
+    """The records ``value`` selects from one shared file (see ``shared_corpus``)."""
+    spec: dict = value if isinstance(value, dict) else {"first": value}
+    unknown = set(spec) - {"first", "also"}
+    if unknown:
+        raise EvalSetError(f"expected 'first' and 'also' for {name}, got {sorted(unknown)}")
+    records = SHARED_READERS[name](path, spec.get("first"))
+    also = {str(a) for a in spec.get("also", ())}
+    if also:
+        have = {r["id"] for r in records}
+        records += [
+            r for r in SHARED_READERS[name](path, None) if r["id"] in also and r["id"] not in have
+        ]
+    return records
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:

@@ -115,7 +115,7 @@ class CopyStore:
     def reported_by(self, canonical_id: str) -> tuple[ReportedBy, ...]:
         """The other outlets that printed ``canonical_id``'s story (not its own versions)."""
         return tuple(
-            ReportedBy(c.source, c.url, c.published, c.title)
+            ReportedBy(c.source, c.url, c.published, c.title, c.article_id)
             for c in self.copies(canonical_id)
             if c.kind == COPY
         )

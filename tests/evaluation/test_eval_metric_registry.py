@@ -31,6 +31,9 @@ def test_the_registered_names_are_the_report_and_baseline_keys():
         "citation_recall",
         "citation_precision",
         "faithfulness",
+        "timeline_articles",
+        "timeline_precision",
+        "copies_merged",
         "error",
     ]
     assert tuple(name for name in m.BY_NAME if name != "error") == m.GATED
