@@ -83,6 +83,7 @@ class AskRequest:
     top_k: int | None = None  # chunks an answer may cite; None: the configured number
     as_of: date | None = None  # the day "gestern", "last week" are counted from; None: today
     timeline: bool | None = None  # dated quotes in date order; None: when the question asks
+    conversation_id: str | None = None  # the stored conversation this turn continues
 
 
 @dataclass(frozen=True)
@@ -269,6 +270,9 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     date_window: DateWindow | None = None  # the question's date window; None: it named none
     timeline: bool = False  # answered as dated quotes in date order (answer/timeline.py)
+    turn_id: str = ""  # the stored turn ("" when nothing stored it)
+    conversation_id: str = ""  # the stored conversation it belongs to
+    trace_id: str = ""  # the trace of this answer's stages ("" when tracing is off)
 
     def to_dict(self) -> dict:
         """The JSON form shared by every channel."""
@@ -283,6 +287,9 @@ class Answer:
             "provider": self.provider,
             "date_window": self.date_window.to_dict() if self.date_window else None,
             "timeline": self.timeline,
+            "turn_id": self.turn_id or None,
+            "conversation_id": self.conversation_id or None,
+            "trace_id": self.trace_id or None,
             "sentences": [
                 {
                     "text": s.text,
