@@ -1,8 +1,9 @@
 """Feeds and pages in, refreshed on a schedule: RSS/Atom, (news) sitemaps, article pages.
 
-fetch.py (httpx; polite and guarded) -> listing.py (feedparser, stdlib XML) -> page.py
-(trafilatura) -> poll.py (one JSONL file per article under ``<index_dir>/feeds``) ->
-refresh.py (``Assistant.ingest`` on that folder; backoff; the run's report). The articles
+fetch.py (httpx; polite and guarded; pinning.py connects to the checked addresses only)
+-> listing.py (feedparser, stdlib XML) -> page.py (trafilatura) -> poll.py (one JSONL file
+per article under ``<index_dir>/feeds``) -> refresh.py (``Assistant.ingest`` on that
+folder; backoff; the run's report). The articles
 go through the same loaders and incremental pipeline as files, so every entry is
 accounted for and a rebuild needs only the folder.
 """

@@ -45,9 +45,20 @@ def ingest_feeds(assistant, args) -> int:
     return 1 if strict and run.failed else 0
 
 
+MIN_EVERY_S = 10.0  # a shorter interval would re-run a whole ingest back to back
+
+
+def polling_interval(text: str | None) -> float:
+    """``--every`` / ``--refresh`` in seconds; ConfigError below ``MIN_EVERY_S``."""
+    every = parse_duration(text or DEFAULT_EVERY)
+    if every < MIN_EVERY_S:
+        raise ConfigError(f"expected an interval of at least {MIN_EVERY_S:g}s, got {text!r}")
+    return every
+
+
 def watch_feeds(assistant, args) -> int:
     """``assistant watch --feeds FILE [--every 15m]``: poll due feeds until interrupted."""
-    every = parse_duration(args.every or DEFAULT_EVERY)
+    every = polling_interval(args.every)
     refresher = Refresher(assistant, sources_for(assistant.settings, None, args.feeds))
     print(f"following {len(refresher.sources)} feed(s), every {every:g} s", file=sys.stderr)
     watch(refresher, every, threading.Event(), print_run)
@@ -55,18 +66,18 @@ def watch_feeds(assistant, args) -> int:
 
 
 def server_refresh(args):
-    """A hook for ``serve``: start polling in the background with the server's ingest lock,
-    or None when ``--feeds`` was not given."""
+    """A hook for ``serve``: start polling in the background with the server's ingest lock
+    (it returns the thread's stop event), or None when ``--feeds`` was not given."""
     if not args.feeds:
         if args.refresh:
             raise ConfigError("expected --feeds FILE with --refresh, got --refresh alone")
         return None
-    every = parse_duration(args.refresh or DEFAULT_EVERY)
+    every = polling_interval(args.refresh)
 
-    def start(state) -> None:
+    def start(state) -> threading.Event:
         sources = sources_for(state.settings, None, args.feeds)
         state.feeds = Refresher(state.assistant, sources, lock=state.ingest_lock)
-        start_background(state.feeds, every, print_run)
+        return start_background(state.feeds, every, print_run)
 
     return start
 

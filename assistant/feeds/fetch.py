@@ -6,8 +6,9 @@ Polite: a User-Agent that names the project and its version, robots.txt (stdlib
 requests to one host, and conditional GETs (ETag / Last-Modified from ``store.py``).
 Bounded: a timeout, and a body is streamed and refused at ``fetch_max_bytes``.
 Safe: ``guard.check_url`` before every request, and redirects are followed here (at most
-five) so that every hop is checked before it is connected to; httpx's own redirect
-following and proxy settings from the environment are off.
+five) so that every hop is checked before it is connected to; the connection goes to the
+addresses that check resolved (``pinning.py``: no second DNS lookup to rebind); httpx's own
+redirect following and proxy settings from the environment are off.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
 from ..errors import FetchError
-from .guard import check_url
+from .guard import Address, check_url
 from .store import Validators
 
 if TYPE_CHECKING:
     import httpx
+
+    from .pinning import PinnedBackend
 
 MAX_REDIRECTS = 5
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -82,6 +85,7 @@ class Fetcher:
         self.sleep = sleep
         self.agent = user_agent()
         self._client: httpx.Client | None = None  # made on the first request
+        self._pinned: PinnedBackend | None = None  # checked addresses per host
         self._robots: dict[str, RobotFileParser] = {}
         self._last: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -89,7 +93,7 @@ class Fetcher:
     def get(self, url: str, validators: Validators = NO_VALIDATORS) -> Response:
         """GET ``url`` (conditionally); FetchError with the reason when it cannot be had."""
         for _ in range(MAX_REDIRECTS + 1):
-            check_url(url, self.allow_private)
+            self._pin(url, check_url(url, self.allow_private))
             robots = self._robots_for(url)
             if not robots.can_fetch(self.agent, url):
                 raise FetchError(f"expected a URL robots.txt allows, got {url} disallowed for us")
@@ -102,6 +106,16 @@ class Fetcher:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+    def _pin(self, url: str, addresses: tuple[Address, ...]) -> None:
+        """Connect to ``url``'s host only at ``addresses``, the ones just checked."""
+        import httpx
+
+        try:
+            host = httpx.URL(url).raw_host.decode("ascii")  # the name httpcore connects to
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"expected a URL httpx can request, got {url} ({exc})") from None
+        self._backend().pin(host, addresses)
 
     def _accept(self, url: str, status: int, response: Response) -> Response:
         if status in (200, 304):
@@ -181,15 +195,25 @@ class Fetcher:
                 self.sleep(pause)
             self._last[host] = time.monotonic()
 
+    def _backend(self) -> PinnedBackend:
+        if self._pinned is None:
+            from .pinning import PinnedBackend
+
+            self._pinned = PinnedBackend()
+        return self._pinned
+
     def _http(self) -> httpx.Client:
         if self._client is None:
             import httpx
+
+            from .pinning import pinned_transport
 
             self._client = httpx.Client(
                 timeout=self.timeout_s,
                 follow_redirects=False,
                 trust_env=False,
                 headers={"User-Agent": self.agent},
+                transport=pinned_transport(self._backend()),
             )
         return self._client
 

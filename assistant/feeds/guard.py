@@ -4,9 +4,10 @@ A feed URL comes from a file or a request, so it must not reach the machine's ow
 services (a cloud metadata endpoint at 169.254.169.254, an admin page on 10.0.0.1). The
 host is resolved with ``socket.getaddrinfo`` and every address it resolves to is checked
 with ``ipaddress`` *before* any connection, and again at every redirect hop (fetch.py
-follows redirects itself for that reason). What is left: a host whose DNS answer changes
-between this check and httpx's own lookup (DNS rebinding) is not caught; pinning the
-checked address needs a custom httpcore network backend.
+follows redirects itself for that reason). ``check_url`` returns the addresses it checked
+and the fetcher connects to those and no others (``pinning.py``), so a DNS answer that
+changes after the check (DNS rebinding) is never asked for. The host is resolved even
+when private addresses are allowed, so every connection takes the same path.
 """
 
 from __future__ import annotations
@@ -22,21 +23,26 @@ ALLOW_HINT = "set ASSISTANT_FETCH_ALLOW_PRIVATE=true to allow it"
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def check_url(url: str, allow_private: bool) -> None:
-    """Raise FetchError unless ``url`` is http(s) with a host whose addresses may be reached."""
+def check_url(url: str, allow_private: bool) -> tuple[Address, ...]:
+    """The addresses of ``url``'s host, each checked; FetchError unless ``url`` is http(s)
+    and every address may be reached (a public one, or any with ``allow_private``)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise FetchError(f"expected an http or https URL, got {parts.scheme or 'no'} scheme: {url}")
     if not parts.hostname:
         raise FetchError(f"expected a URL with a host, got {url}")
-    if allow_private:
-        return
-    for address in resolve(parts.hostname, parts.port or 443, url):
+    try:
+        port = parts.port or (80 if parts.scheme == "http" else 443)
+    except ValueError as exc:  # a port out of range or not a number
+        raise FetchError(f"expected a URL with a valid port, got {url} ({exc})") from None
+    addresses = resolve(parts.hostname, port, url)
+    for address in [] if allow_private else addresses:
         kind = address_kind(address)
         if kind:
             raise FetchError(
                 f"expected a public address, got {address} ({kind}) for {url}; {ALLOW_HINT}"
             )
+    return tuple(addresses)
 
 
 def resolve(host: str, port: int, url: str) -> list[Address]:

@@ -5,6 +5,12 @@ existing incremental ingest decides what was added, updated or unchanged and a r
 needs nothing but the folder. A page's validators are stored only once its file is
 written, and a feed's only when every entry went in: a 304 then really means "nothing
 new for us", and an entry that failed is tried again on the next poll.
+
+A sitemap index is followed one level: its first ``MAX_SITEMAPS`` child sitemaps are
+fetched through the same fetcher (guard, robots.txt, interval) and their entries merged. A
+child that fails, is a page, or is an index again (nesting, or a loop back to the index) is
+reported in ``failed`` and not followed, so one bad child costs its own entries only and
+no index can make a poll fetch more than ``MAX_SITEMAPS + 1`` listings.
 """
 
 from __future__ import annotations
@@ -58,21 +64,45 @@ class Poller:
             self._save_page(response, Entry(source.url), source)
             outcome.pages_fetched += 1
         else:
-            for entry in self._entries(listing, source):
+            for entry in self._entries(listing, source, response.url, outcome):
                 self._entry(entry, source, outcome)
         if not outcome.failed:
             self.store.save_validators(source.url, response.validators)
         return outcome
 
-    def _entries(self, listing: Listing, source: FeedSource) -> list[Entry]:
-        """The listing's first ``max_items`` entries (a sitemap index's, from its children)."""
+    def _entries(
+        self, listing: Listing, source: FeedSource, at: str, outcome: FeedOutcome
+    ) -> list[Entry]:
+        """The listing's first ``max_items`` entries (a sitemap index's, from its children;
+        ``at`` is where the listing was fetched, so a child pointing back is not refetched)."""
         entries = list(listing.entries)
-        for url in listing.sitemaps[:MAX_SITEMAPS]:
+        seen = {at, source.url}
+        for url in list(dict.fromkeys(listing.sitemaps))[:MAX_SITEMAPS]:
             if len(entries) >= source.max_items:
                 break
-            child = read_listing(self.fetcher.get(url).body, url)
-            entries += list(child.entries) if child else []
-        return entries[: source.max_items]
+            if url in seen:
+                outcome.failed.append(Skipped(url, _not_followed(url, "the index itself")))
+                continue
+            seen.add(url)
+            entries += self._child_entries(url, outcome)
+        unique: dict[str, Entry] = {}
+        for entry in entries:  # an article listed twice (two children) is fetched once
+            unique.setdefault(entry.url, entry)
+        return list(unique.values())[: source.max_items]
+
+    def _child_entries(self, url: str, outcome: FeedOutcome) -> list[Entry]:
+        """The entries of one child sitemap of an index; [] with the reason in ``failed``."""
+        try:
+            response = self.fetcher.get(url)
+            child = read_listing(response.body, response.url)
+        except AssistantError as exc:
+            outcome.failed.append(Skipped(url, str(exc)))
+            return []
+        if child is None or child.sitemaps:
+            got = "another sitemap index" if child else "an article page"
+            outcome.failed.append(Skipped(url, _not_followed(url, got)))
+            return []
+        return list(child.entries)
 
     def _entry(self, entry: Entry, source: FeedSource, outcome: FeedOutcome) -> None:
         """Fetch one entry's page unless it answers 304 and its file is there."""
@@ -100,6 +130,13 @@ class Poller:
         host = (urlsplit(canonical).hostname or "unknown").replace(":", "_")
         digest = hashlib.sha256(canonical.encode()).hexdigest()[:20]
         return self.folder / host / f"{digest}.jsonl"
+
+
+def _not_followed(url: str, got: str) -> str:
+    return (
+        f"expected a sitemap or feed listing articles in a sitemap index, got {got} at {url}; "
+        "not followed (sitemap indexes are read one level deep)"
+    )
 
 
 def write_atomic(path: Path, text: str, scratch: Path) -> None:

@@ -4,14 +4,20 @@ The run ingests ``<index_dir>/feeds`` with the ordinary ``Assistant.ingest``, so
 updated, unchanged" mean what they mean for files. A feed that fails keeps its articles
 (nothing is pruned) and is tried again after 1, 2, 4 ... minutes, at most six hours
 (``next_attempt`` in feeds.sqlite3). The server runs the same loop in a daemon thread and
-holds its ingest lock only while ingesting, so uploads wait seconds, not a whole poll.
+holds its ingest lock only while ingesting, so uploads wait seconds, not a whole poll. A run
+that raises is reported and the loop goes on to the next tick; an error that is not an
+``AssistantError`` (a bug, a full disk) too, with its traceback on stderr, because in the
+server's thread it would otherwise end refreshing silently while the server kept serving
+(``tests/test_feeds_background.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -153,11 +159,24 @@ def watch(
 ) -> None:
     """Run ``refresher`` every ``every_s`` seconds until ``stop`` is set."""
     while not stop.is_set():
-        try:
-            report(refresher.run())
-        except AssistantError as exc:  # e.g. the index is locked: try again next time
-            report(exc)
+        _tick(refresher, report)
         stop.wait(every_s)
+
+
+def _tick(refresher: Refresher, report: Callable[[FeedRun | AssistantError], object]) -> None:
+    """One run, reported; whatever it raises is reported too (the loop must go on)."""
+    try:
+        report(refresher.run())
+    except AssistantError as exc:  # e.g. the index is locked: try again next time
+        report(exc)
+    except Exception as exc:  # a bug keeps its traceback, but not at the loop's cost
+        traceback.print_exc(file=sys.stderr)
+        report(
+            AssistantError(
+                f"expected a refresh run, got {type(exc).__name__}: {exc} "
+                "(traceback on stderr); trying again next time"
+            )
+        )
 
 
 def start_background(
