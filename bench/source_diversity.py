@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answer.extractive import lead, pick, source_of  # noqa: E402
+from assistant.answer.extractive import AGREE, lead, pick, source_of  # noqa: E402
 from assistant.chain import Assistant  # noqa: E402
 from assistant.config import load_settings  # noqa: E402
 from assistant.evaluation.metrics import contains_answer  # noqa: E402
@@ -39,7 +39,7 @@ def quoted(picked) -> str:
     return " ".join([lead(picked[0])] + [s.text for s in picked]) if picked else ""
 
 
-def run_set(name: str) -> dict:
+def run_set(name: str, agree: float) -> dict:
     settings = load_settings()
     cache = ROOT / ".index" / "eval" / name
     eval_set = load_set_dir(ROOT / "evals" / name, ROOT, cache, settings.eval_data_dir)
@@ -54,7 +54,7 @@ def run_set(name: str) -> dict:
         evidence = assistant._rank(assistant._retrieve(turn)).ranked
         if not evidence.answerable:
             continue
-        before, after = plain_pick(evidence, most, margin), pick(evidence, most, margin)
+        before, after = plain_pick(evidence, most, margin), pick(evidence, most, margin, agree)
         rows.append(
             {
                 "changed": [s.text for s in before] != [s.text for s in after],
@@ -67,6 +67,7 @@ def run_set(name: str) -> dict:
     n = len(rows) or 1
     return {
         "set": name,
+        "agree": agree,
         "answered": len(rows),
         "changed": sum(r["changed"] for r in rows),
         "two_outlets_before": sum(r["outlets_before"] > 1 for r in rows),
@@ -79,14 +80,16 @@ def run_set(name: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", default=["news", "news-dates", "seed"])
+    parser.add_argument("--agree", nargs="+", type=float, default=[AGREE])
     args = parser.parse_args()
     stamp = time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime())
     results = ROOT / "bench" / "results" / "results.jsonl"
     for name in args.sets:
-        row = {"bench": "source_diversity", "at": stamp, **run_set(name)}
-        print(json.dumps(row))
-        with results.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(row) + "\n")
+        for agree in args.agree:
+            row = {"bench": "source_diversity", "at": stamp, **run_set(name, agree)}
+            print(json.dumps(row))
+            with results.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(row) + "\n")
 
 
 if __name__ == "__main__":

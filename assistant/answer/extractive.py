@@ -14,26 +14,44 @@ from __future__ import annotations
 from collections.abc import Generator
 
 from ..records import Claim, Draft, Evidence, ScoredSentence
+from ..terms import term_set
 
 NOTE = {"de": "Wörtlich aus den Artikeln:", "en": "Quoted verbatim from the articles:"}
 QUOTES = {"de": ("„", "“"), "en": ("“", "”")}
+AGREE = 0.2  # stem overlap at which another outlet's sentence counts as saying the same
 
 
-def pick(evidence: Evidence, max_sentences: int, margin: float) -> list[ScoredSentence]:
-    """The best sentence, and the next ones whose score is within ``margin`` of it; among
-    those, sentences from a source not quoted yet come first (agreeing reports from two
-    outlets say more than two sentences of one)."""
+def pick(
+    evidence: Evidence, max_sentences: int, margin: float, agree: float = AGREE
+) -> list[ScoredSentence]:
+    """The best sentence, and the next ones whose score is within ``margin`` of it. A
+    sentence of another outlet that agrees with the best one (``agreement`` at least
+    ``agree``) comes second: two outlets saying it say more than two sentences of one."""
     sentences = evidence.sentences
-    if not sentences:
-        return []
-    near = [s for s in sentences if s.score >= sentences[0].score - margin]
-    picked = [near[0]]
-    rest = near[1:]
-    while rest and len(picked) < max_sentences:
-        quoted = {source_of(evidence, s) for s in picked}
-        rest.sort(key=lambda s: source_of(evidence, s) in quoted)  # stable: score order kept
-        picked.append(rest.pop(0))
-    return picked
+    near = [s for s in sentences[:max_sentences] if s.score >= sentences[0].score - margin]
+    if len(near) < 2:
+        return near
+    best = near[0]
+    agreeing = [
+        s
+        for s in sentences[1:]
+        if s.score >= best.score - margin
+        and source_of(evidence, s) != source_of(evidence, best)
+        and agreement(evidence, best, s) >= agree
+    ]
+    if not agreeing or agreeing[0] in near[1:2]:
+        return near
+    return [best, agreeing[0], *(s for s in near[1:] if s is not agreeing[0])][:max_sentences]
+
+
+def agreement(evidence: Evidence, a: ScoredSentence, b: ScoredSentence) -> float:
+    """Jaccard of the two sentences' stems (each in its chunk's language), or 1.0 when both
+    lead with the same value."""
+    if lead(a) and lead(a).casefold() == lead(b).casefold():
+        return 1.0
+    terms_a = term_set(a.text, evidence.retrieved[a.rank - 1].chunk.language)
+    terms_b = term_set(b.text, evidence.retrieved[b.rank - 1].chunk.language)
+    return len(terms_a & terms_b) / len(terms_a | terms_b) if terms_a | terms_b else 0.0
 
 
 def source_of(evidence: Evidence, sentence: ScoredSentence) -> str:
