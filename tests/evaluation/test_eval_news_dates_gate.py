@@ -1,0 +1,29 @@
+"""The news release gate: ``evals/news-dates`` (dated questions, timelines, wire copies)
+over real shared news, through the ``assistant eval`` command. The index is cached under
+``.index/eval/news-dates`` like a developer's run, so it is built once per machine (about
+16 minutes on 2 cores for the 1,000 articles) and reused after."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.__main__ import main
+from tests.conftest import shared_file
+
+pytestmark = pytest.mark.integration
+
+
+def test_news_dates_gate_passes(tmp_path, capsys):
+    shared_file("news-en.csv")  # skips with its reason where the shared data is absent
+    status = main(["eval", "--set", "news-dates", "--out", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert status == 0, captured.out + captured.err
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["counts"] == {"items": 26, "answerable": 21, "unanswerable": 5, "errors": 0}
+    metrics = report["metrics"]
+    assert metrics["declined"] == 1.0  # empty windows and absent stories are declined
+    assert metrics["timeline_articles"] >= 0.8 and metrics["copies_merged"] >= 0.5
+    timelines = [i for i in report["items"] if i["kind"] == "timeline"]
+    assert all(i["answer"].startswith(("Timeline", "Chronologie")) for i in timelines)
