@@ -173,6 +173,53 @@ def test_rss_refresh_adds_updates_and_costs_one_304(site, web_assistant):
     assert refresher.store.last_run()["added"] == 1
 
 
+WIRE_STORY = [  # one agency story: distinct sentences, as wire copies are
+    "Thousands of homes in the coastal region lost power for several hours on Saturday night.",
+    "The grid operator said falling trees had cut two high-voltage lines near the harbour.",
+    "Repair crews worked through the night and restored supply to most districts by morning.",
+    "Hospitals switched to emergency generators and no patients were harmed, officials said.",
+    "The operator expects the last households to be reconnected by Monday afternoon.",
+    "Schools in three towns will stay closed on Monday because their heating depends on power.",
+    "The regional government has asked residents to check on elderly neighbours.",
+    "Insurers said the damage to lines and transformers could run into several million euros.",
+    "Forecasters warned that another band of strong wind could reach the coast on Wednesday.",
+]
+
+
+def story_html(title: str, sentences: list[str]) -> bytes:
+    body = f"<p>{' '.join(sentences[:5])}</p><p>{' '.join(sentences[5:])}</p>"
+    return (
+        f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}"
+        "</article></body></html>"
+    ).encode()
+
+
+def test_a_near_copy_from_another_feed_is_merged_and_cited_as_also_reported_by(site, web_assistant):
+    site.pages["/a1"] = (article_html("Storm", STORM), "text/html")
+    site.pages["/a2"] = (story_html("Power cut", WIRE_STORY), "text/html")
+    site.pages["/feed.xml"] = (rss(site.base, ["/a1", "/a2"]), "application/rss+xml")
+    site.pages["/wire.xml"] = (atom(site.base, []), "application/atom+xml")
+    times = FeedSource(site.base + "/feed.xml", name="Test Times")
+    wire = FeedSource(site.base + "/wire.xml", name="Other Paper")
+    refresher = Refresher(web_assistant, [times, wire])
+    assert (refresher.run().added, refresher.last_run.merged) == (2, 0)
+
+    edited = [WIRE_STORY[0].replace("several hours", "some hours"), *WIRE_STORY[1:]]
+    site.pages["/b2"] = (story_html("Blackout after storm", edited), "text/html")
+    site.pages["/wire.xml"] = (atom(site.base, ["/b2"]), "application/atom+xml")
+    run = refresher.run(force=True)
+    assert (run.added, run.updated, run.merged, run.failed) == (0, 0, 1, ())
+    assert run.to_dict()["merged"] == 1 and "1 merged as copies" in run.summary()
+    assert set(web_assistant.index.manifest()) == {site.base + "/a1", site.base + "/a2"}
+
+    answer = web_assistant.ask("How many homes lost power on Saturday night?")
+    (cited,) = [c for c in answer.citations if c.article_id == site.base + "/a2"]
+    assert [(r.source, r.url) for r in cited.also_reported_by] == [
+        ("Other Paper", site.base + "/b2")
+    ]
+    assert refresher.run(force=True).merged == 0  # unchanged: nothing merged again
+
+
 def test_atom_and_news_sitemap_from_a_feeds_file(site, web_assistant, tmp_path):
     site.pages["/de/1"] = (article_html("Truppen", TROOPS, "de"), "text/html")
     site.pages["/en/1"] = (article_html("Storm", STORM), "text/html")

@@ -50,6 +50,7 @@ class FeedRun:
     updated: int
     unchanged: int
     failed: tuple[Skipped, ...] = ()
+    merged: int = 0  # articles recorded as copies of another article (ingest/copies.py)
 
     def to_dict(self) -> dict:
         """JSON form (``GET /api/index`` ``feeds.last_run``, feeds.sqlite3)."""
@@ -62,6 +63,7 @@ class FeedRun:
             f"feeds: {self.feeds_polled} polled, {self.feeds_not_modified} not modified, "
             f"{self.feeds_deferred} not due; pages: {self.pages_fetched} fetched, "
             f"{self.pages_not_modified} not modified; articles: {self.added} added, "
+            f"{self.merged} merged as copies, "
             f"{self.updated} updated, {self.unchanged} unchanged; {len(self.failed)} failed; "
             f"{self.seconds:.1f} s"
         )
@@ -106,6 +108,7 @@ class Refresher:
             updated=report.updated,
             unchanged=report.unchanged,
             failed=tuple(failed),
+            merged=report.merged,
         )
         self.store.add_run(run.to_dict())
         self.last_run = run
