@@ -123,6 +123,13 @@ def test_chat_streams_then_shows_the_checked_answer(indexed):
     )
 
 
+def test_the_timeline_switch_asks_for_a_timeline(indexed):
+    chat, *_ = run_chat(ServerState(indexed), TROOPS_QUESTION, timeline=True)[-1]
+    assert chat[-1]["content"].startswith("Chronologie aus den Artikeln:")
+    chat, *_ = run_chat(ServerState(indexed), TROOPS_QUESTION, timeline=False)[-1]
+    assert not chat[-1]["content"].startswith("Chronologie")  # off: the question decides
+
+
 def test_chat_shows_errors_as_messages(indexed):
     chat, _, turns, box = run_chat(ServerState(indexed), "x" * 2001)[-1]
     assert chat[-1]["content"].startswith("⚠ expected a question of at most 2000")
