@@ -34,7 +34,9 @@ the request's ``as_of``, past dates preferred) finds and resolves the expression
   candidates within ``LATEST_MARGIN`` cosine of the best one, chunks of articles older
   than the newest such article are left out before ranking, so the newest near-top report
   is the one answered from; weaker candidates stay (a margin, not a window: an old but
-  much better match is still found). The margin is set by hand, not measured.
+  much better match is still found). ``bench/latest_margin.py`` on the 5 "latest" items of
+  ``evals/news-dates`` (2026-11-28T14:51Z): margin 0 (plain ranking) 0 of 5 correct, .02
+  2 of 5, .05 to 1.0 all 3 of 5 (hit@1 .4): .1 sits on that plateau (5 items are few).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ def test_news_dates_gate_passes(tmp_path, capsys):
     captured = capsys.readouterr()
     assert status == 0, captured.out + captured.err
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
-    assert report["counts"] == {"items": 26, "answerable": 21, "unanswerable": 5, "errors": 0}
+    assert report["counts"] == {"items": 28, "answerable": 23, "unanswerable": 5, "errors": 0}
     metrics = report["metrics"]
     assert metrics["declined"] == 1.0  # empty windows and absent stories are declined
     assert metrics["timeline_articles"] >= 0.8 and metrics["copies_merged"] >= 0.5
