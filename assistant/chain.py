@@ -7,7 +7,8 @@ The answer path is one LangChain runnable, compiled once per Assistant::
 
 ``stream`` yields its events; ``ask`` runs the same runnable and returns the final
 Answer. An ``AssistantError`` anywhere becomes the stream's last event (``ErrorEvent``),
-and ``ask`` raises it. Every stage gets and returns an immutable ``Turn``.
+and ``ask`` raises it. Every stage gets and returns an immutable ``Turn``, which carries the
+question's trace: a ``turn`` span with one child span per stage (tracing.py; off by default).
 """
 
 from __future__ import annotations
@@ -50,6 +51,18 @@ from .records import (
     TextDelta,
 )
 from .retrieve import Retriever
+from .tracing import (
+    NO_TRACE,
+    Stage,
+    Tracer,
+    TurnTrace,
+    citation_attributes,
+    draft_attributes,
+    evidence_attributes,
+    make_tracer,
+    prepare_attributes,
+    retrieval_attributes,
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,7 @@ class Turn:
     timings_ms: tuple[tuple[str, float], ...] = field(default=())
     window: DateWindow | None = None  # the date window the question names (dates.py)
     timeline: bool = False  # answered as dated quotes in date order (answer/timeline.py)
+    trace: TurnTrace = NO_TRACE  # this question's spans (tracing.py); records nothing when off
 
     @property
     def searched(self) -> Retrieval:
@@ -97,6 +111,7 @@ class Assistant:
         answerer: Answerer,
         checker: CitationChecker | None = None,
         condenser: Condenser | None = None,
+        tracer: Tracer | None = None,
     ):
         self.settings = settings
         self.embedder = embedder
@@ -111,6 +126,7 @@ class Assistant:
         self.model_problem = model if isinstance(model, ConfigError) else None
         self.checker = checker or CitationChecker(settings.support_threshold, embedder)
         self.condenser = condenser or RuleCondenser()
+        self.tracer = tracer if tracer is not None else make_tracer(settings)
         self.chain = self._compile()
 
     @classmethod
@@ -121,9 +137,11 @@ class Assistant:
         embedder: Embedder | None = None,
         chat_model=None,
         client=None,
+        tracer: Tracer | None = None,
     ) -> Assistant:
         """Build every component from settings; arguments replace single components."""
         settings = settings or load_settings()
+        tracer = tracer if tracer is not None else make_tracer(settings)  # a bad setting: first
         embedder = embedder or make_embeddings(settings)
         model: AnswerModel | ConfigError
         try:
@@ -140,6 +158,7 @@ class Assistant:
             model,
             make_answerer(settings, chat_model, margin),
             condenser=make_condenser(settings, chat_model),
+            tracer=tracer,
         )
 
     # --- indexing ----------------------------------------------------------------
@@ -156,6 +175,7 @@ class Assistant:
             self.settings.sentence_vectors,
             max_article_chars=self.settings.max_article_chars,
             copies=self.copies,
+            chunk_vectors=self.settings.chunk_vectors,
         )
         with ingest_lock(self.settings.index_dir) as after_crash:
             return ingestor.run(Path(path), prune, progress, after_crash)
@@ -189,10 +209,20 @@ class Assistant:
             if isinstance(question, AskRequest)
             else AskRequest(question, tuple(history), filters or Filters(), top_k)
         )
+        trace = self.tracer.start(request)
+        events = self.chain.stream((request, trace))
         try:
-            yield from self.chain.stream(request)
+            for event in events:
+                if isinstance(event, FinalAnswer):  # every span ends before the reader has it
+                    trace.answered(event.answer)
+                yield event
         except AssistantError as exc:
+            trace.failed(exc)
             yield ErrorEvent(exc)
+        except BaseException as exc:  # a bug, or the reader stopped reading (GeneratorExit)
+            events.close()  # ends the open stage span before the turn span
+            trace.failed(exc)
+            raise
 
     def _compile(self):
         """The runnable, built once: prepare | retrieve | rank | answer (streamed)."""
@@ -205,7 +235,14 @@ class Assistant:
             | RunnableGenerator(self._answer, name="answer")
         )
 
-    def _prepare(self, request: AskRequest) -> Turn:
+    def _prepare(self, asked: tuple[AskRequest, TurnTrace]) -> Turn:
+        request, trace = asked
+        with trace.stage("prepare") as span:
+            turn = self._prepared(request, span)
+            span.describe(prepare_attributes, turn)
+            return replace(turn, trace=trace)
+
+    def _prepared(self, request: AskRequest, span: Stage) -> Turn:
         question = " ".join(str(request.question or "").split())
         limit = self.settings.max_question_chars
         if not question:
@@ -216,8 +253,10 @@ class Assistant:
             )
         if request.top_k is not None and not 0 <= request.top_k <= 100:
             raise QuestionError(f"expected top_k between 0 and 100, got {request.top_k}")
-        # a follow-up ("Und was sagte Pjöngjang dazu?") is searched as a standalone query
-        query = self.condenser.condense(question, request.history) if request.history else question
+        query = question
+        if request.history:  # a follow-up ("Und was sagte Pjöngjang dazu?") is searched alone
+            with span.child("condense"):
+                query = self.condenser.condense(question, request.history)
         timeline = asks_timeline(query) if request.timeline is None else request.timeline
         top_k = request.top_k
         if top_k is None:  # a timeline quotes several articles, so it draws from more chunks
@@ -228,6 +267,12 @@ class Assistant:
         return Turn(request, language, query, top_k, window=window, timeline=timeline)
 
     def _retrieve(self, turn: Turn) -> Turn:
+        with turn.trace.stage("retrieve") as span:
+            turn = self._search(turn)
+            span.describe(retrieval_attributes, turn.searched, turn.window)
+            return turn
+
+    def _search(self, turn: Turn) -> Turn:
         filters: Filters | None = turn.request.filters
         if turn.window is not None:  # the question's dates narrow the explicit filters
             filters = windowed(turn.request.filters, turn.window)
@@ -241,10 +286,12 @@ class Assistant:
         return replace(turn, retrieval=retrieval, timings_ms=turn.timed(**retrieval.timings_ms))
 
     def _rank(self, turn: Turn) -> Turn:
-        if self.ranker is None:
-            raise self.model_problem or ConfigError("expected an answer model, got none")
-        started = time.perf_counter()
-        evidence = self.ranker.rank(turn.query, turn.searched, turn.top_k)
+        with turn.trace.stage("rank") as span:
+            if self.ranker is None:
+                raise self.model_problem or ConfigError("expected an answer model, got none")
+            started = time.perf_counter()
+            evidence = self.ranker.rank(turn.query, turn.searched, turn.top_k)
+            span.describe(evidence_attributes, evidence)
         return replace(
             turn,
             evidence=evidence,
@@ -253,10 +300,12 @@ class Assistant:
 
     def _answer(self, turns: Iterator[Turn]) -> Iterator[AnswerEvent]:
         for turn in turns:
-            started = time.perf_counter()
-            draft = yield from self._draft(turn)
-            draft = yield from self._noted(turn, draft)
-            drafted = turn.timed(answer=(time.perf_counter() - started) * 1000)
+            with turn.trace.stage("answer") as span:
+                started = time.perf_counter()
+                draft = yield from self._draft(turn)
+                draft = yield from self._noted(turn, draft)
+                drafted = turn.timed(answer=(time.perf_counter() - started) * 1000)
+                span.describe(draft_attributes, draft, self._provider(turn, draft), turn.timeline)
             yield FinalAnswer(self._cite(replace(turn, timings_ms=drafted), draft))
 
     def _draft(self, turn: Turn) -> Generator[TextDelta, None, Draft]:
@@ -292,6 +341,12 @@ class Assistant:
         return replace(draft, text=draft.text + note)
 
     def _cite(self, turn: Turn, draft: Draft) -> Answer:
+        with turn.trace.stage("cite") as span:
+            answer = self._cited(turn, draft)
+            span.describe(citation_attributes, answer)
+        return answer
+
+    def _cited(self, turn: Turn, draft: Draft) -> Answer:
         started = time.perf_counter()
         retrieved = turn.ranked.retrieved
         sentences, citations = self.checker.check(draft.claims, retrieved)
@@ -316,6 +371,7 @@ class Assistant:
             timings_ms=timings,
             date_window=turn.window,
             timeline=turn.timeline,
+            trace_id=turn.trace.trace_id,
         )
 
     def _provider(self, turn: Turn, draft: Draft) -> str:

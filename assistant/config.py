@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     embeddings_model: str = "text-embedding-3-small"
     embeddings_base_url: str | None = None
     sentence_vectors: bool = True  # embed sentences at ingest for fast extractive answers
+    # a chunk's vector: "embed" its text, or "mean" of its sentence vectors (no second pass
+    # over the same tokens; measured in docs/benchmarks.md)
+    chunk_vectors: Literal["embed", "mean"] = "embed"
     embed_batch_size: int = Field(32, ge=1, le=512)
 
     # answering: extractive (no LLM) by default
@@ -116,6 +119,17 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = Field(5_000_000, ge=1024)  # per response; larger ones are refused
     fetch_min_interval_s: float = Field(1.0, ge=0)  # between two requests to one host
     feed_max_items: int = Field(50, ge=1, le=10_000)  # entries read per feed or sitemap
+
+    # traces of answered questions (tracing.py): none (default: no spans, no network),
+    # console (JSON spans on stderr) or otlp (OTLP/HTTP to otlp_endpoint, e.g.
+    # http://127.0.0.1:4318; /v1/traces is added to a URL without a path)
+    trace_exporter: Literal["none", "console", "otlp"] = "none"
+    otlp_endpoint: str | None = None
+
+    # conversations and readers' feedback (assistant/conversations; docs/feedback.md)
+    store_conversations: bool = True  # keep answered turns in <index_dir>/conversations.sqlite3
+    conversation_retention_days: int = Field(90, ge=0)  # delete older conversations; 0: keep
+    evals_dir: Path = PROJECT_ROOT / "evals"  # eval sets; feedback reviews write to feedback/
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> Settings:
