@@ -168,3 +168,26 @@ def test_an_index_without_keywords_gets_them_without_embedding(counting, corpus_
     report = assistant.ingest(corpus_dir)
     assert (report.keywords_repaired, report.unchanged, report.texts_embedded) == (2, 2, 0)
     _consistent(assistant.index, assistant.keywords)
+
+
+def test_mean_chunk_vectors_embed_no_chunk_text_and_average_the_sentences(
+    fake_settings, corpus_dir
+):
+    import numpy as np
+
+    embedder = CountingEmbedder()
+    settings = fake_settings.model_copy(update={"chunk_vectors": "mean"})
+    assistant = Assistant.from_settings(settings, embedder=embedder)
+    report = assistant.ingest(corpus_dir)
+    chunks = assistant.index.chunks.get(include=["documents", "embeddings"])
+    assert report.added == 2 and not set(chunks["documents"]) & set(embedder.embedded)
+    sentences = assistant.index.sentences.get(include=["metadatas", "embeddings"])
+    for chunk_id, vector in zip(chunks["ids"], chunks["embeddings"]):
+        own = [
+            v for m, v in zip(sentences["metadatas"], sentences["embeddings"])
+            if m["chunk_id"] == chunk_id
+        ]  # fmt: skip
+        mean = np.mean(own, axis=0)
+        assert np.allclose(vector, mean / np.linalg.norm(mean), atol=1e-5)
+    answer = assistant.ask("Wie viele Soldaten hat Nordkorea nach Russland geschickt?")
+    assert answer.answerable and "12.000" in answer.answer

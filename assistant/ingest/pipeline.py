@@ -115,6 +115,7 @@ class Ingestor:
         flush_texts: int = FLUSH_TEXTS,
         max_article_chars: int = MAX_ARTICLE_CHARS,
         copies: CopyStore | None = None,
+        chunk_vectors: str = "embed",
     ):
         self.index = index
         self.keywords = keywords
@@ -123,6 +124,7 @@ class Ingestor:
         self.sentence_vectors = sentence_vectors
         self.flush_texts = flush_texts
         self.max_article_chars = max_article_chars
+        self.chunk_vectors = chunk_vectors
         self.copies = CopyKeeper(copies or CopyStore.beside(keywords.path), self._drop)
 
     def run(
@@ -145,7 +147,13 @@ class Ingestor:
         report.keywords_repaired = self._sync_keywords(manifest)
         bar = (progress or tqdm_progress)()
         writer = ArticleWriter(
-            self.index, self.keywords, self.embedder, report, bar, self.flush_texts
+            self.index,
+            self.keywords,
+            self.embedder,
+            report,
+            bar,
+            self.flush_texts,
+            self.chunk_vectors,
         )
         seen: dict[str, str] = {}
         self._copies_read: dict[str, Article] = {}  # kept to promote one if its canonical goes

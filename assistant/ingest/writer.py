@@ -66,9 +66,11 @@ class ArticleWriter:
         report,
         progress,
         flush_texts: int = FLUSH_TEXTS,
+        chunk_vectors: str = "embed",
     ):
         self.index, self.keywords, self.embedder = index, keywords, embedder
         self.report, self.progress, self.flush_texts = report, progress, flush_texts
+        self.chunk_vectors = chunk_vectors  # "embed" the chunk text, or "mean" of its sentences
         self._pieces: list[_Piece] = []
         self._texts = 0
         self._known: dict[str, _Known] = {}
@@ -95,8 +97,12 @@ class ArticleWriter:
             return
         chunks = [p.chunk for p in pieces]
         sentences = [s for p in pieces for s in p.sentences]
-        chunk_vectors = self._embed(chunks, lambda k: k.chunks)
-        sentence_vectors = self._embed(sentences, lambda k: k.sentences)
+        if self.chunk_vectors == "mean" and sentences:
+            sentence_vectors = self._embed(sentences, lambda k: k.sentences)
+            chunk_vectors = self._means(pieces, sentence_vectors)
+        else:
+            chunk_vectors = self._embed(chunks, lambda k: k.chunks)
+            sentence_vectors = self._embed(sentences, lambda k: k.sentences)
         counts = {p.pending.article.id: len(p.pending.chunks) for p in pieces}
         self.index.write(chunks, chunk_vectors, counts, sentences, sentence_vectors)
         self.keywords.write(chunks)
@@ -104,6 +110,21 @@ class ArticleWriter:
         for piece in pieces:
             if piece.last:
                 self._finish(piece.pending)
+
+    def _means(self, pieces: list[_Piece], sentence_vectors: np.ndarray) -> np.ndarray:
+        """Each chunk's vector as the normalised mean of its sentences' vectors (a chunk
+        without sentence rows is embedded)."""
+        lone = [p.chunk for p in pieces if not p.sentences]
+        embedded = iter(self._embed(lone, lambda k: k.chunks)) if lone else iter(())
+        vectors, at = [], 0
+        for piece in pieces:
+            if not piece.sentences:
+                vectors.append(next(embedded))
+                continue
+            mean = sentence_vectors[at : at + len(piece.sentences)].mean(axis=0)
+            at += len(piece.sentences)
+            vectors.append(mean / (np.linalg.norm(mean) or 1.0))
+        return np.vstack(vectors).astype(np.float32)
 
     def _finish(self, pending: Pending) -> None:
         self._known.pop(pending.article.id, None)
