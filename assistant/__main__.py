@@ -1,5 +1,5 @@
 """Command line: ``assistant ingest | ask | chat | serve | watch | mcp | eval`` (each calls
-Assistant)."""
+Assistant) and ``conversations | feedback`` (the kept conversations, ``conversations/``)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .conversations import make_conversations
 from .errors import AssistantError, ConfigError
 from .records import AskRequest, Filters
 
@@ -51,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
         const=True,
         help="answer with dated quotes from several articles in date order",
     )
+    ask.add_argument("--conversation", help="continue this kept conversation (its id)")
     sub.add_parser("chat", help="chat in the terminal")
     serve = sub.add_parser("serve", help="browser chat and HTTP API on one port")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
@@ -62,7 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--every", help="how often to poll, e.g. 15m (default 15m)")
     mcp = sub.add_parser("mcp", help="serve the ask and search tools to an MCP client over stdio")
     chat = [p for n, p in sub.choices.items() if n == "chat"]
-    for command in (ingest, ask, serve, mcp, watch, *chat):
+    from .conversations.command import add_commands
+
+    kept = add_commands(sub)
+    for command in (ingest, ask, serve, mcp, watch, *chat, *kept):
         command.add_argument("--index", type=Path, help="index directory (default .index)")
     evaluate = sub.add_parser("eval", help="run an eval set and apply the release gate")
     evaluate.add_argument("--index", type=Path, help="index cache (default .index/eval/SET)")
@@ -86,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides = {"index_dir": args.index} if args.index else {}
         overrides.update({k: v for k in ("host", "port") if (v := getattr(args, k, None))})
         settings = load_settings(**overrides)
+        if args.command in ("conversations", "feedback"):  # the store; review: the index too
+            from .conversations.command import main as run_kept
+
+            return run_kept(args, settings, lambda: open_assistant(settings))
         if args.command == "serve":  # refuse an open public bind before loading anything
             from .server.security import check_exposure
 
@@ -103,6 +112,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 READS_INDEX = ("ask", "chat", "serve", "mcp")  # ingest creates the index; these only read it
+
+
+def open_assistant(settings: Settings):
+    """The Assistant on an index that exists (see ``require_index``)."""
+    from .chain import Assistant
+
+    require_index(settings)
+    return Assistant.from_settings(settings)
 
 
 def require_index(settings: Settings) -> None:
@@ -143,7 +160,7 @@ def _ask(assistant, args) -> int:
     if not args.question:
         print("error: expected a QUESTION or --questions FILE", file=sys.stderr)
         return 2
-    answer = assistant.ask(ask_request(args, args.question))
+    answer = make_conversations(assistant).ask(ask_request(args, args.question))
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -157,11 +174,12 @@ def ask_request(args, question: str) -> AskRequest:
 
     filters = Filters.parse(args.language, args.source, args.published_from, args.published_to)
     as_of = parse_as_of(args.as_of)
-    return AskRequest(question, (), filters, args.top_k, as_of, getattr(args, "timeline", None))
+    timeline, conversation = getattr(args, "timeline", None), getattr(args, "conversation", None)
+    return AskRequest(question, (), filters, args.top_k, as_of, timeline, conversation)
 
 
 def _ask_many(assistant, args) -> int:
-    failures = 0
+    failures, conversations = 0, make_conversations(assistant)
     for number, line in enumerate(args.questions.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
@@ -169,7 +187,7 @@ def _ask_many(assistant, args) -> int:
             item = json.loads(line)
             result = {
                 "id": item.get("id", number),
-                **assistant.ask(ask_request(args, item["question"])).to_dict(),
+                **conversations.ask(ask_request(args, item["question"])).to_dict(),
             }
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             result, failures = (
@@ -213,6 +231,7 @@ def render_answer(answer) -> str:
 def _chat(assistant, args) -> int:
     print("Ask about the articles (empty line or Ctrl-D to quit).")
     history: list[tuple[str, str]] = []
+    conversations, conversation = make_conversations(assistant), None
     while True:
         try:
             question = input("> ").strip()
@@ -221,9 +240,12 @@ def _chat(assistant, args) -> int:
         if not question:
             return 0
         try:
-            answer = assistant.ask(AskRequest(question, tuple(history)))
+            answer = conversations.ask(
+                AskRequest(question, tuple(history), conversation_id=conversation)
+            )
             print(render_answer(answer) + "\n")
-            history.append((question, answer.answer))
+            history.append((question, answer.answer))  # when storing is off
+            conversation = answer.conversation_id or None
         except AssistantError as exc:
             print(f"error: {exc}\n")
 

@@ -37,3 +37,11 @@ class FetchError(AssistantError):
 
 class StoreError(AssistantError):
     """The vector store (Chroma on disk, or its server) failed to read or write."""
+
+
+class NotFoundError(AssistantError):
+    """A stored conversation, turn or feedback item that a request names is not there."""
+
+
+class ConversationError(AssistantError):
+    """A conversation or feedback request is unusable: a value out of range, storing is off."""

@@ -63,8 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--set",
         dest="set_name",
-        help="seed (evals/seed), another folder "
-        "under evals/, xquad-de or xquad-en (English questions, German texts)",
+        help="seed (evals/seed), another folder under evals/ (ASSISTANT_EVALS_DIR; feedback: "
+        "the reviewed readers' feedback), xquad-de or xquad-en (English questions, German texts)",
     )
     parser.add_argument("--baseline", type=Path, help="baseline JSON (default: the set's)")
     parser.add_argument(
@@ -94,7 +94,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def resolve_set(args, settings: Settings, cache: Path) -> EvalSet:
     """The named set: a folder under evals/ or an XQuAD variant from the shared data."""
     name = args.set_name
-    folder = PROJECT_ROOT / "evals" / name
+    folder = settings.evals_dir / name
     if (folder / "set.json").is_file():
         return load_set_dir(folder, PROJECT_ROOT, cache, settings.eval_data_dir)
     if name in ("xquad-de", "xquad-en"):
@@ -118,7 +118,7 @@ def resolve_set(args, settings: Settings, cache: Path) -> EvalSet:
         built.floors = XQUAD_FLOORS[language]
         built.baseline = None
         return built
-    known = sorted(p.name for p in (PROJECT_ROOT / "evals").iterdir() if (p / "set.json").is_file())
+    known = sorted(p.name for p in settings.evals_dir.iterdir() if (p / "set.json").is_file())
     raise EvalSetError(
         f"unknown eval set {name!r}; expected one of {known + ['xquad-de', 'xquad-en']}"
     )
@@ -159,6 +159,9 @@ def run_eval(args, settings: Settings, embedder=None, chat_model=None) -> int:
 
     cache = cache_dir(args)
     eval_set = resolve_set(args, settings, cache)
+    if not eval_set.items:  # the feedback set before its first review
+        print(f"set {eval_set.name} has no items yet: nothing to gate")
+        return 0
     cached = CachedEmbedder(embedder or make_embeddings(settings), cache / "vectors.npz")
     assistants = build_assistants(eval_set, settings, cache, cached, chat_model)
     cached.save()
@@ -184,7 +187,8 @@ def finish(run: RunResult, eval_set: EvalSet, args) -> int:
             raise EvalSetError(f"set {eval_set.name} has no baseline file; pass --baseline FILE")
         gate.save_baseline(baseline_path, run.metrics, {"set": eval_set.name, **run.config})
         baseline = None  # the new baseline is this run: only the floors apply
-    failures = gate.check(run.metrics, eval_set.floors, baseline, eval_set.tolerance)
+    floors = gate.applicable(eval_set.floors, eval_set.items)
+    failures = gate.check(run.metrics, floors, baseline, eval_set.tolerance)
     out = args.out or Path("artifacts") / "eval" / eval_set.name
     paths = write_reports(run, out, failures, baseline)
     print("\n".join(text_chart(run.metrics)))

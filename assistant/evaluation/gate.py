@@ -5,15 +5,22 @@ could not be computed (None, e.g. no answered items) fails when it has a floor o
 baseline, because a gate that silently skips a metric lets a total breakdown through.
 Every registered metric (``metrics.METRICS``) with a floor or a baseline is gated, except
 those marked ungated (``error``); a floor on a name no metric has is ignored.
+
+A floor is applied only when the set holds the items its metric is computed on
+(``applicable``): a set of declines alone (a ``feedback`` set can be one) has no answerable
+item, so hit@k or correct are missing by construction, not because something broke. A set
+that holds such items still fails on a metric that came out missing.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .metrics import GATED
+from .metrics import BY_NAME, GATED
+from .sets import EvalItem
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,21 @@ def check(
             if value is None or value < limit:
                 failures.append(Failure(name, value, limit, "baseline"))
     return failures
+
+
+def applicable(floors: dict[str, float], items: Sequence[EvalItem]) -> dict[str, float]:
+    """The floors whose metric the set's items can compute: metrics of answerable (and
+    answered) items need an answerable item, decline metrics an unanswerable one."""
+    answerable = any(item.answerable for item in items)
+    unanswerable = any(not item.answerable for item in items)
+
+    def computable(name: str) -> bool:
+        scope = BY_NAME[name].applies_to if name in BY_NAME else ""
+        if scope.startswith(("answerable", "answered")):
+            return answerable
+        return unanswerable if scope.startswith("unanswerable") else True
+
+    return {name: value for name, value in floors.items() if computable(name)}
 
 
 def load_baseline(path: Path | None) -> dict[str, float] | None:

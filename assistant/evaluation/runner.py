@@ -177,9 +177,10 @@ def ask_item(assistant, item: EvalItem, top_k: int | None) -> tuple[ItemResult, 
     """Ask one item; any exception becomes a failed item with the error recorded."""
     result = ItemResult(item)
     try:
-        answer = assistant.ask(
-            AskRequest(item.question, item.history, top_k=top_k, as_of=item.as_of)
+        request = AskRequest(
+            item.question, item.history, item.filters, top_k, item.as_of, item.timeline
         )
+        answer = assistant.ask(request)
     except Exception as exc:  # any failure is one failed item, never a crashed run
         result.error = f"{type(exc).__name__}: {exc}"
         return result, None

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..dates import parse_as_of
 from ..errors import AssistantError, QuestionError
+from ..records import Filters
 
 FULL, REMOVED, TOPIC = "full", "removed", "topic"
 
@@ -41,6 +42,8 @@ class EvalItem:
     as_of: date | None = None  # the day relative dates count from (AskRequest.as_of)
     story: tuple[str, ...] = ()  # every article of a story printed more than once
     also_reported_by: tuple[str, ...] = ()  # the copies the answer must list beside its source
+    filters: Filters = Filters()  # the filters it is asked with (a reader's feedback item)
+    timeline: bool | None = None  # AskRequest.timeline: forced on/off; None: detected
 
 
 @dataclass
@@ -71,6 +74,10 @@ def item_from_record(record: dict, where: str) -> EvalItem:
             f"{where}: item {record['id']!r}: expected as_of as YYYY-MM-DD, "
             f"got {record.get('as_of')!r}"
         ) from None
+    try:
+        filters = Filters.parse(**record.get("filters", {}))
+    except (QuestionError, TypeError) as exc:
+        raise EvalSetError(f"{where}: item {record['id']!r}: {exc}") from None
     return EvalItem(
         id=str(record["id"]),
         question=str(record["question"]),
@@ -85,6 +92,8 @@ def item_from_record(record: dict, where: str) -> EvalItem:
         as_of=as_of,
         story=tuple(map(str, record.get("story", ()))),
         also_reported_by=tuple(map(str, record.get("also_reported_by", ()))),
+        filters=filters,
+        timeline=record.get("timeline"),
     )
 
 
@@ -111,7 +120,8 @@ def load_set_dir(
 ) -> EvalSet:
     """A set folder: ``items.jsonl`` plus ``set.json`` naming its corpus, floors, tolerance.
 
-    Corpus paths in ``set.json`` are relative to the project ``root``; ``shared_corpus``
+    Corpus paths in ``set.json`` are relative to the project ``root``, or to the set's own
+    folder when they start with ``./`` (a set that carries its corpus); ``shared_corpus``
     (``{"10kgnad-test.csv": 300, ...}``) adds the first articles of shared news files,
     written as JSONL under ``cache``.
     """
@@ -120,7 +130,7 @@ def load_set_dir(
         raise EvalSetError(f"expected {manifest_path} naming the set's corpus, found none")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     corpora = {
-        variant: [root / p for p in paths]
+        variant: [(folder if p.startswith("./") else root) / p for p in paths]
         for variant, paths in manifest.get("corpora", {FULL: ["corpus"]}).items()
     }
     if manifest.get("shared_corpus"):

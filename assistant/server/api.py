@@ -65,6 +65,16 @@ def as_of_field():
     )
 
 
+def conversation_field():
+    """``conversation_id``: continue a kept conversation (its history comes from the store)."""
+    return Field(
+        None,
+        description="a kept conversation to continue (the answer's conversation_id); its "
+        "stored turns are the history. Omitted: the answer starts a new conversation",
+        max_length=64,
+    )
+
+
 class FiltersIn(BaseModel):
     """Retrieval filters; unknown keys are refused so a typo cannot silently widen a search.
     The values are parsed by ``Filters.parse``, the one filter parser (blank = any)."""
@@ -109,6 +119,7 @@ class AskIn(BaseModel):
     top_k: int | None = top_k_field()
     as_of: str | None = as_of_field()
     timeline: bool | None = timeline_field()
+    conversation_id: str | None = conversation_field()
 
 
 def ask_request(body: AskIn) -> AskRequest:
@@ -120,6 +131,7 @@ def ask_request(body: AskIn) -> AskRequest:
         body.top_k,
         parse_as_of(body.as_of),
         body.timeline,
+        body.conversation_id,
     )
 
 
@@ -185,11 +197,12 @@ def build_router(state: ServerState) -> APIRouter:
         },
     )
     def ask(body: AskIn, stream: bool = Query(False, description="stream server-sent events")):
-        """The same JSON object as ``assistant ask --json``; or SSE deltas then the answer."""
+        """The same JSON object as ``assistant ask --json``; or SSE deltas then the answer.
+        The answered turn is kept: the answer carries its ``turn_id`` and ``conversation_id``."""
         request = ask_request(body)
         if not stream:
-            return state.assistant.ask(request).to_dict()
-        events = start_stream(state.assistant.stream(request))
+            return state.conversations.ask(request).to_dict()
+        events = start_stream(state.conversations.stream(request))
         return StreamingResponse(
             sse_events(events),
             media_type="text/event-stream",

@@ -12,7 +12,8 @@ from .state import ServerState
 
 DESCRIPTION = (
     "Question answering over German and English news with checked citations. "
-    "`/api/*` is this assistant's API; `/v1/*` is OpenAI-compatible; `/mcp` is "
+    "`/api/*` is this assistant's API (answers are kept as conversations that readers can "
+    "rate: `/api/conversations`, `/api/feedback`); `/v1/*` is OpenAI-compatible; `/mcp` is "
     "its Model Context Protocol server (tools ask, search). "
     "See docs/api.md."
 )
@@ -24,12 +25,17 @@ def build_app(assistant: Assistant, with_ui: bool = True):
     from fastapi import FastAPI
 
     from .api import build_fallback, build_router
+    from .conversations_api import build_conversations_router
     from .openai_api import build_openai_router
 
     state = ServerState(assistant)
     app = FastAPI(title="News assistant", version="0.1.0", description=DESCRIPTION)
     app.state.assistant_state = state
-    routers = (build_router(state), build_openai_router(state))
+    routers = (
+        build_router(state),
+        build_conversations_router(state),
+        build_openai_router(state),
+    )
     for router in routers:
         app.include_router(router)
     from .mcp import mount_mcp

@@ -3,7 +3,9 @@
 The official ``openai`` client works against it. The answer text keeps its ``[n]``
 markers, the same in every streamed delta as in the final text; the citations and the
 sentence checks travel in extra fields (``citations``, ``sentences``, ``query``, ...) of
-the response and of the final stream chunk (``wire.py``).
+the response and of the final stream chunk (``wire.py``), with the kept turn's ``turn_id``
+and ``conversation_id``. Our extension ``conversation_id`` continues a kept conversation:
+its stored turns are the history, so the messages a client resends cannot fork it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ..records import AskRequest, Filters
 from .api import (
     FiltersIn,
     as_of_field,
+    conversation_field,
     require_json,
     start_stream,
     timeline_field,
@@ -65,6 +68,7 @@ class ChatRequest(BaseModel):
     top_k: int | None = top_k_field()
     as_of: str | None = as_of_field()  # our extension, like ``filters``
     timeline: bool | None = timeline_field()  # our extension, like ``filters``
+    conversation_id: str | None = conversation_field()  # our extension, like ``filters``
 
 
 def conversation(messages: list[Message]) -> tuple[str, list[tuple[str, str]]]:
@@ -94,6 +98,7 @@ def chat_request(body: ChatRequest) -> AskRequest:
         body.top_k,
         parse_as_of(body.as_of),
         body.timeline,
+        body.conversation_id,
     )
 
 
@@ -125,8 +130,8 @@ def build_openai_router(state: ServerState) -> APIRouter:
             "model": body.model,
         }
         if not body.stream:
-            return openai_completion(state.assistant.ask(request), meta)
-        events = start_stream(state.assistant.stream(request))
+            return openai_completion(state.conversations.ask(request), meta)
+        events = start_stream(state.conversations.stream(request))
         return StreamingResponse(
             openai_chunks(events, meta),
             media_type="text/event-stream",

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..chain import Assistant
+from ..conversations import ConversationService, make_conversations
 from ..errors import ConfigError
 from ..feeds.refresh import Refresher
 from ..feeds.store import FeedStore
@@ -55,6 +56,11 @@ class ServerState:
     last_ingest: datetime | None = None
     ingest_lock: threading.Lock = field(default_factory=threading.Lock)
     feeds: Refresher | None = None  # the feed poller of ``serve --refresh``
+    # asks through the assistant and keeps each answered turn (conversations/service.py)
+    conversations: ConversationService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.conversations = make_conversations(self.assistant)
 
     @property
     def settings(self):

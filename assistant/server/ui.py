@@ -3,10 +3,16 @@
 Every event calls the shared ``ServerState`` (and through it ``Assistant``) only; every
 ``AssistantError`` is shown to the user as its message. Streamed answer text is article
 text, so the chat shows it escaped (``untrusted.escape``), re-escaped whole on each delta.
+
+Answers are asked through the conversation service, so each one is kept as a turn of the
+tab's conversation; a ``ChatSession`` (a ``gr.State``) remembers the conversation id and the
+turn id of each answer message, so the Chatbot's thumbs up/down store feedback for the
+turn that message shows (``rate_answer``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AssistantError
@@ -43,6 +49,25 @@ def parse_filters(
     )
 
 
+@dataclass(frozen=True)
+class ChatSession:
+    """One browser tab's kept conversation, and the turn behind each answer message."""
+
+    conversation_id: str = ""
+    turn_ids: tuple[tuple[int, str], ...] = ()  # (index of the message in the chat, turn id)
+
+    def kept(self, index: int, conversation_id: str, turn_id: str) -> ChatSession:
+        """The session after the answer at ``index`` was kept (unchanged when it was not)."""
+        if not turn_id:
+            return self
+        return ChatSession(conversation_id, (*self.turn_ids, (index, turn_id)))
+
+    def turn_at(self, index) -> str:
+        """The turn id of the message at ``index`` ("" for a question or an error)."""
+        index = index[0] if isinstance(index, (list, tuple)) else index
+        return dict(self.turn_ids).get(index, "")
+
+
 def chat_events(
     state: ServerState,
     message: str,
@@ -54,37 +79,70 @@ def chat_events(
     date_to: str,
     show_query: bool,
     timeline: bool = False,
+    session: ChatSession | None = None,
 ):
-    """Yield (chat, sources html, turns, textbox) while the answer streams in."""
+    """Yield (chat, sources html, turns, textbox, session) while the answer streams in."""
     chat = list(chat or []) + [
         {"role": "user", "content": message or ""},
         {"role": "assistant", "content": ""},
     ]
-    turns = list(turns or [])
+    turns, session = list(turns or []), session or ChatSession()
     try:
         filters = parse_filters(language, source, date_from, date_to)
         if state.assistant.index.count() == 0:
             chat[-1]["content"] = EMPTY_INDEX
-            yield chat, sources_html(None), turns, ""
+            yield chat, sources_html(None), turns, "", session
             return
-        history = tuple((q, a) for q, a in turns)
-        # the switch forces a timeline; off, the question decides ("Wie hat sich ... entwickelt?")
-        request = AskRequest(message or "", history, filters, timeline=True if timeline else None)
+        request = chat_request(message, turns, filters, timeline, session)
         streamed = ""
-        for event in state.assistant.stream(request):
+        for event in state.conversations.stream(request):
             if isinstance(event, ErrorEvent):
                 raise event.error
             if isinstance(event, FinalAnswer):
-                chat[-1]["content"] = answer_markdown(event.answer, show_query)
-                turns.append([event.answer.question, event.answer.answer])
-                yield chat, sources_html(event.answer), turns, ""
+                answer = event.answer
+                chat[-1]["content"] = answer_markdown(answer, show_query)
+                turns.append([answer.question, answer.answer])
+                session = session.kept(len(chat) - 1, answer.conversation_id, answer.turn_id)
+                yield chat, sources_html(answer), turns, "", session
             else:
                 streamed += event.text
                 chat[-1]["content"] = escape(streamed)
-                yield chat, sources_html(None), turns, ""
+                yield chat, sources_html(None), turns, "", session
     except AssistantError as exc:  # the user's problem or the provider's: say which
         chat[-1]["content"] = f"⚠ {exc}"
-        yield chat, sources_html(None), turns, message
+        yield chat, sources_html(None), turns, message, session
+
+
+def chat_request(
+    message: str, turns: list, filters: Filters, timeline: bool, session: ChatSession
+) -> AskRequest:
+    """The request of one chat message: the tab's kept conversation continues (its stored
+    turns are the history; ``turns`` only count when conversations are not stored); the
+    timeline switch forces a timeline, off the question decides ("Wie hat sich ... ?")."""
+    return AskRequest(
+        message or "",
+        tuple((q, a) for q, a in turns),
+        filters,
+        timeline=True if timeline else None,
+        conversation_id=session.conversation_id or None,
+    )
+
+
+def rate_answer(state: ServerState, session: ChatSession, index, liked) -> str:
+    """Store a thumbs up (``liked`` True) or down (False) for the answer message at
+    ``index``; a line for the reader. Un-clicking a thumb ("") stores nothing."""
+    if liked is not True and liked is not False:
+        return ""
+    turn_id = session.turn_at(index)
+    if not turn_id:
+        return "⚠ This message was not kept as an answer, so it cannot be rated."
+    try:
+        state.conversations.add_feedback(turn_id, "up" if liked else "down")
+    except AssistantError as exc:
+        return f"⚠ {escape(str(exc))}"
+    return "✔ Thanks: your rating is stored with this answer" + (
+        "." if liked else " and will be reviewed."
+    )
 
 
 class GradioProgress:
@@ -170,8 +228,12 @@ def build_blocks(state: ServerState):
 def _chat_tab(gr, state: ServerState):
     with gr.Row():
         with gr.Column(scale=3):
-            chat = gr.Chatbot(label="Chat", height=460, elem_id="chat", feedback_options=None)
+            chat = gr.Chatbot(
+                label="Chat", height=460, elem_id="chat", feedback_options=("Like", "Dislike")
+            )
             turns = gr.State([])
+            session = gr.State(ChatSession())
+            rated = gr.Markdown(elem_id="feedback-note")
             message = gr.Textbox(
                 label="Question",
                 elem_id="question",
@@ -195,19 +257,34 @@ def _chat_tab(gr, state: ServerState):
         with gr.Column(scale=2):
             sources = gr.HTML(sources_html(None), elem_id="sources")
     inputs = [message, chat, turns, language, source, date_from, date_to, show_query, timeline]
+    outputs = [chat, sources, turns, message, session]
 
     def respond(*args):
         yield from chat_events(state, *args)
 
-    send.click(respond, inputs, [chat, sources, turns, message], api_name="chat")
-    message.submit(respond, inputs, [chat, sources, turns, message], api_visibility="private")
+    send.click(respond, [*inputs, session], outputs, api_name="chat")
+    message.submit(respond, [*inputs, session], outputs, api_visibility="private")
+    _rating_events(gr, state, chat, turns, session, rated)
     clear.click(
-        lambda: ([], sources_html(None), [], ""),
+        lambda: ([], sources_html(None), [], "", ChatSession(), ""),
         None,
-        [chat, sources, turns, message],
+        [*outputs, rated],
         api_visibility="private",
     )
     return source
+
+
+def _rating_events(gr, state: ServerState, chat, turns, session, rated) -> None:
+    """The Chatbot's thumbs store feedback for their turn; its trash icon starts anew."""
+
+    def rate(session: ChatSession, data) -> str:
+        return rate_answer(state, session, data.index, data.liked)
+
+    rate.__annotations__["data"] = gr.LikeData  # Gradio passes the event data by this type
+    chat.like(rate, [session], [rated], api_visibility="private")
+    chat.clear(
+        lambda: ([], ChatSession(), ""), None, [turns, session, rated], api_visibility="private"
+    )
 
 
 def _index_tab(gr, state: ServerState, source):

@@ -15,6 +15,7 @@ from ..errors import (
     AssistantError,
     ConfigError,
     IndexMismatchError,
+    NotFoundError,
     ProviderError,
     QuestionError,
     StoreError,
@@ -23,6 +24,7 @@ from ..records import Answer, AnswerEvent, ErrorEvent, FinalAnswer, TextDelta
 
 ERROR_TYPES = (
     (QuestionError, 400, "invalid_request_error"),
+    (NotFoundError, 404, "invalid_request_error"),
     (IndexMismatchError, 409, "index_mismatch"),
     (ProviderError, 502, "provider_error"),
     (ConfigError, 503, "configuration_error"),
@@ -79,7 +81,16 @@ def openai_extras(answer: Answer) -> dict:
     data = answer.to_dict()
     return {
         key: data[key]
-        for key in ("citations", "sentences", "query", "answerable", "confidence", "lead")
+        for key in (
+            "citations",
+            "sentences",
+            "query",
+            "answerable",
+            "confidence",
+            "lead",
+            "turn_id",
+            "conversation_id",
+        )
     }
 
 

@@ -54,3 +54,15 @@ def test_worst_items_lists_lowest_scores_first():
         for i, s in enumerate([1.0, 0.0, 0.5, None])
     ]
     assert gate.worst_items(items, "correct") == ["1", "2"]
+
+
+def test_floors_apply_only_to_metrics_the_sets_items_can_compute():
+    floors = {"hit@5": 1.0, "correct": 1.0, "citation_precision": 1.0, "declined": 1.0}
+    declines = [EvalItem("d", "q", "de", False)]
+    answers = [EvalItem("a", "q", "de", True, ("x",))]
+    assert gate.applicable(floors, declines) == {"declined": 1.0}
+    assert gate.applicable(floors, answers) == {k: 1.0 for k in floors if k != "declined"}
+    assert gate.applicable(floors, declines + answers) == floors
+    # a set with answerable items still fails when their metric is missing
+    applied = gate.applicable(floors, answers)
+    assert [f.metric for f in gate.check({"hit@5": None}, applied, None, 0.0)][0] == "hit@5"

@@ -16,6 +16,7 @@ from assistant.evaluation.judges import OfflineJudge
 from assistant.evaluation.runner import CachedEmbedder, run_items
 from assistant.evaluation.sets import FULL, EvalItem, EvalSet
 from assistant.providers import HashingEmbedder
+from assistant.records import Filters
 from tests.conftest import write_fake_model
 from tests.evaluation.test_eval_sets import write_squad
 
@@ -167,3 +168,15 @@ def test_an_items_as_of_reaches_the_assistant_and_sets_its_date_window(fake_assi
     by_id = {r.item.id: r for r in run.items}
     assert by_id["week"].ranked_articles == ["weather"] and by_id["week"].scores["correct"] == 1.0
     assert by_id["empty"].scores["declined"] == 1.0 and not by_id["empty"].error
+
+
+def test_an_items_filters_and_timeline_reach_the_assistant(fake_assistant, corpus_dir):
+    fake_assistant.ingest(corpus_dir)
+    english = Filters(language="en")
+    item = EvalItem("f", "Wie viele Soldaten?", "de", False, filters=english, timeline=False)
+    asked = []
+    ask = fake_assistant.ask
+    fake_assistant.ask = lambda request, *a, **k: asked.append(request) or ask(request, *a, **k)
+    run = run_items({FULL: fake_assistant}, EvalSet("f", [item], {}), OfflineJudge(), None, {})
+    assert [(r.filters, r.timeline) for r in asked] == [(english, False)]
+    assert run.items[0].ranked_articles == ["weather"]  # the German article is filtered out

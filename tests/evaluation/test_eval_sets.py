@@ -160,3 +160,27 @@ def test_an_items_as_of_is_a_date_and_a_bad_one_names_the_item(tmp_path):
         path.write_text(line % ("late", f', "as_of": {bad}'))
         with pytest.raises(EvalSetError, match=r"items.jsonl:1: item 'late': expected as_of"):
             load_jsonl_items(path)
+
+
+def test_an_items_filters_and_timeline_are_read_and_a_bad_filter_names_the_item(tmp_path):
+    path = tmp_path / "items.jsonl"
+    record = {"id": "f", "question": "Q?", "language": "de", "answerable": False}
+    path.write_text(json.dumps(record | {"filters": {"language": "en"}, "timeline": True}))
+    (item,) = load_jsonl_items(path)
+    assert item.filters.language == "en" and item.timeline is True
+    path.write_text(json.dumps(record | {"filters": {"language": "fr"}}))
+    with pytest.raises(EvalSetError, match="item 'f': expected the language filter"):
+        load_jsonl_items(path)
+    path.write_text(json.dumps(record | {"filters": {"lang": "de"}}))
+    with pytest.raises(EvalSetError, match="item 'f'"):
+        load_jsonl_items(path)
+
+
+def test_a_corpus_path_starting_with_dot_slash_is_the_sets_own(tmp_path):
+    folder = tmp_path / "evals" / "mine"
+    folder.mkdir(parents=True)
+    (folder / "items.jsonl").write_text("")
+    corpora = {"full": ["./corpus", "corpus"]}
+    (folder / "set.json").write_text(json.dumps({"corpora": corpora}))
+    loaded = load_set_dir(folder, tmp_path / "root")
+    assert loaded.corpora == {"full": [folder / "corpus", tmp_path / "root" / "corpus"]}

@@ -251,7 +251,7 @@ def test_provider_down_is_a_502_with_the_reason(client, indexed, monkeypatch):
     def down(*args, **kwargs):
         raise ProviderError("the answer model (gpt-4o-mini) failed: APITimeoutError: timed out")
 
-    monkeypatch.setattr(indexed, "ask", down)
+    monkeypatch.setattr(indexed, "stream", down)  # /api/ask asks through the conversations
     response = client.post("/api/ask", json={"question": TROOPS_QUESTION})
     assert response.status_code == 502
     assert response.json()["error"]["message"].endswith("APITimeoutError: timed out")

@@ -31,6 +31,10 @@ DOORS = {  # routes the walk must find, so that an empty walk cannot pass
     "/api/ask",
     "/api/ingest",
     "/api/index",
+    "/api/conversations",
+    "/api/conversations/x",  # GET and DELETE
+    "/api/conversations/x/export",
+    "/api/feedback",
     "/v1/models",
     "/v1/chat/completions",
     "/mcp",

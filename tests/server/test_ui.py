@@ -106,7 +106,7 @@ def run_chat(state, message, chat=None, turns=None, **kw):
 def test_chat_streams_then_shows_the_checked_answer(indexed):
     steps = run_chat(ServerState(indexed), TROOPS_QUESTION)
     assert len(steps) >= 3  # at least one delta, then the final answer
-    chat, sources, turns, box = steps[-1]
+    chat, sources, turns, box, _ = steps[-1]
     assert chat[0] == {"role": "user", "content": TROOPS_QUESTION}
     assert "12.000" in chat[1]["content"] and 'href="#source-1"' in chat[1]["content"]
     assert (
@@ -131,7 +131,7 @@ def test_the_timeline_switch_asks_for_a_timeline(indexed):
 
 
 def test_chat_shows_errors_as_messages(indexed):
-    chat, _, turns, box = run_chat(ServerState(indexed), "x" * 2001)[-1]
+    chat, _, turns, box, _ = run_chat(ServerState(indexed), "x" * 2001)[-1]
     assert chat[-1]["content"].startswith("⚠ expected a question of at most 2000")
     assert turns == [] and box == "x" * 2001  # the question stays for editing
     chat, *_ = run_chat(ServerState(indexed), TROOPS_QUESTION, date_from="gestern")[-1]
@@ -233,9 +233,9 @@ def test_gradio_client_with_ui_basic_auth(tmp_path, corpus_dir):
 
 def test_chat_filters_reach_retrieval(indexed):
     state = ServerState(indexed)
-    *_, (chat, sources, _, _) = run_chat(state, TROOPS_QUESTION, language="en")
+    *_, (chat, sources, *_) = run_chat(state, TROOPS_QUESTION, language="en")
     assert "Truppen in Russland" not in sources and "12.000" not in chat[-1]["content"]
-    *_, (chat, sources, _, _) = run_chat(
+    *_, (chat, sources, *_) = run_chat(
         state, TROOPS_QUESTION, source="Testquelle", date_from="2024-10-01", date_to="2024-10-31"
     )
     assert "[1] Truppen in Russland" in sources and "12.000" in chat[-1]["content"]
