@@ -314,6 +314,57 @@ class Answer:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Answer:
+        """The Answer of a stored ``to_dict()`` (a kept conversation turn); retrieved
+        chunks come back as their summary (id, article, title), without their text."""
+        window = data.get("date_window")
+        return cls(
+            question=data["question"],
+            answer=data["answer"],
+            answerable=data["answerable"],
+            language=data["language"],
+            sentences=tuple(
+                Sentence(
+                    s["text"],
+                    tuple(s["citations"]),
+                    s["supported"],
+                    s["support"],
+                    s.get("reason", ""),
+                )
+                for s in data.get("sentences", ())
+            ),  # fmt: skip
+            citations=tuple(_citation(c) for c in data.get("citations", ())),
+            retrieved=tuple(_retrieved(r) for r in data.get("retrieved", ())),
+            provider=data.get("provider", ""),
+            query="" if data.get("query") == data["question"] else data.get("query", ""),
+            confidence=data.get("confidence", 0.0),
+            lead=data.get("lead", ""),
+            timings_ms=dict(data.get("timings_ms", {})),
+            date_window=_window(window) if window else None,
+            timeline=bool(data.get("timeline")),
+            turn_id=data.get("turn_id") or "",
+            conversation_id=data.get("conversation_id") or "",
+            trace_id=data.get("trace_id") or "",
+        )
+
+
+def _citation(data: dict) -> Citation:
+    also = tuple(ReportedBy(**r) for r in data.get("also_reported_by", ()))
+    return Citation(**{**data, "also_reported_by": also})
+
+
+def _retrieved(data: dict) -> Retrieved:
+    chunk = Chunk(
+        data["chunk_id"], data["article_id"], "", data["title"], "", "", 0, 0, 0, 0
+    )  # the summary to_dict keeps: no text, no offsets
+    return Retrieved(chunk, data["score"], data["rank"])
+
+
+def _window(data: dict) -> DateWindow:
+    start, end = (date.fromisoformat(v) if v else None for v in (data["from"], data["to"]))
+    return DateWindow(start, end, data["text"], data.get("undated", 0))
+
 
 @dataclass(frozen=True)
 class TextDelta:

@@ -19,6 +19,7 @@ from ..errors import AssistantError
 from ..ingest.loaders import SUFFIXES
 from ..records import AskRequest, ErrorEvent, Filters, FinalAnswer
 from ..untrusted import escape
+from .history import conversation_choices, delete_conversation, open_conversation
 from .render import answer_markdown, sources_html, stats_markdown
 from .state import ServerState, Upload
 
@@ -214,12 +215,16 @@ def build_blocks(state: ServerState):
             "is cited `[n]` and checked against its source."
         )
         with gr.Tab("Chat"):
-            source = _chat_tab(gr, state)
+            source, history = _chat_tab(gr, state)
         with gr.Tab("Index"):
             stats = _index_tab(gr, state, source)
         blocks.load(
-            lambda: (stats_markdown(state.stats()), gr.update(choices=source_choices(state))),
-            outputs=[stats, source],
+            lambda: (
+                stats_markdown(state.stats()),
+                gr.update(choices=source_choices(state)),
+                gr.update(choices=conversation_choices(state)),
+            ),
+            outputs=[stats, source, history],
             api_visibility="private",
         )
     return blocks
@@ -255,6 +260,14 @@ def _chat_tab(gr, state: ServerState):
                     elem_id="timeline",
                 )
         with gr.Column(scale=2):
+            with gr.Accordion("Conversations", open=False, elem_id="history-panel"):
+                history = gr.Dropdown(
+                    [], label="Kept conversations (newest first)", elem_id="history"
+                )
+                with gr.Row():
+                    reopen = gr.Button("Open", elem_id="history-open")
+                    forget = gr.Button("Delete", variant="stop", elem_id="history-delete")
+                history_note = gr.Markdown(elem_id="history-note")
             sources = gr.HTML(sources_html(None), elem_id="sources")
     inputs = [message, chat, turns, language, source, date_from, date_to, show_query, timeline]
     outputs = [chat, sources, turns, message, session]
@@ -262,16 +275,23 @@ def _chat_tab(gr, state: ServerState):
     def respond(*args):
         yield from chat_events(state, *args)
 
-    send.click(respond, [*inputs, session], outputs, api_name="chat")
-    message.submit(respond, [*inputs, session], outputs, api_visibility="private")
+    listed = lambda: gr.update(choices=conversation_choices(state))  # noqa: E731
+    send.click(respond, [*inputs, session], outputs, api_name="chat").then(
+        listed, None, history, api_visibility="private"
+    )
+    message.submit(respond, [*inputs, session], outputs, api_visibility="private").then(
+        listed, None, history, api_visibility="private"
+    )
     _rating_events(gr, state, chat, turns, session, rated)
+    buttons = (history, reopen, forget, history_note)
+    _history_events(gr, state, buttons, (chat, sources, turns, session))
     clear.click(
         lambda: ([], sources_html(None), [], "", ChatSession(), ""),
         None,
         [*outputs, rated],
         api_visibility="private",
     )
-    return source
+    return source, history
 
 
 def _rating_events(gr, state: ServerState, chat, turns, session, rated) -> None:
@@ -284,6 +304,28 @@ def _rating_events(gr, state: ServerState, chat, turns, session, rated) -> None:
     chat.like(rate, [session], [rated], api_visibility="private")
     chat.clear(
         lambda: ([], ChatSession(), ""), None, [turns, session, rated], api_visibility="private"
+    )
+
+
+def _history_events(gr, state: ServerState, buttons: tuple, shown: tuple) -> None:
+    """Open a kept conversation into the chat (with its sources), or delete one."""
+    history, reopen, forget, note = buttons
+    chat, sources, turns, session = shown
+
+    def opened(conversation_id):
+        return open_conversation(state, conversation_id, ChatSession)
+
+    def deleted(conversation_id, current: ChatSession):
+        text, was_open = delete_conversation(state, conversation_id, current)
+        cleared = ([], sources_html(None), [], ChatSession()) if was_open else (gr.skip(),) * 4
+        return (text, gr.update(choices=conversation_choices(state), value=None), *cleared)
+
+    reopen.click(opened, history, [chat, sources, turns, session, note], api_visibility="private")
+    forget.click(
+        deleted,
+        [history, session],
+        [note, history, chat, sources, turns, session],
+        api_visibility="private",
     )
 
 

@@ -1,0 +1,67 @@
+"""The browser chat's past conversations: list them, reopen one with its sources, delete one.
+
+Reopening renders each kept turn exactly as it was answered: the stored ``Answer.to_dict()``
+becomes an ``Answer`` again (``Answer.from_dict``) and goes through the same
+``answer_markdown`` and ``sources_html`` as a fresh answer, so the citations, the checked
+sentences and the highlighted quotes come back after a restart. The reopened tab continues
+that conversation (its ``ChatSession`` names it), and the thumbs rate the turns it shows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..errors import AssistantError
+from ..records import Answer
+from ..untrusted import escape
+from .render import answer_markdown, sources_html
+
+if TYPE_CHECKING:
+    from .state import ServerState
+    from .ui import ChatSession
+
+TITLE_CHARS = 60
+
+
+def conversation_choices(state: ServerState) -> list[tuple[str, str]]:
+    """(label, id) of the kept conversations, newest first: "28.11. 14:05 · first question"."""
+    choices = []
+    for kept in state.conversations.conversations():
+        title = kept.title if len(kept.title) <= TITLE_CHARS else kept.title[:TITLE_CHARS] + "…"
+        when = kept.updated[:16].replace("T", " ")
+        choices.append((f"{when} · {title} ({kept.turn_count})", kept.id))
+    return choices
+
+
+def open_conversation(state: ServerState, conversation_id: str | None, session_type):
+    """(chat messages, sources of the last answer, turns, session, note) of one conversation."""
+    if not conversation_id:
+        return [], sources_html(None), [], session_type(), "Choose a conversation first."
+    try:
+        kept = state.conversations.turns(conversation_id)
+    except AssistantError as exc:
+        return [], sources_html(None), [], session_type(), f"⚠ {escape(str(exc))}"
+    chat: list[dict] = []
+    turns: list[list[str]] = []
+    ids: list[tuple[int, str]] = []
+    answer = None
+    for turn in kept:
+        answer = Answer.from_dict(turn.answer)
+        chat.append({"role": "user", "content": answer.question})
+        chat.append({"role": "assistant", "content": answer_markdown(answer)})
+        turns.append([answer.question, answer.answer])
+        ids.append((len(chat) - 1, turn.id))
+    session: ChatSession = session_type(conversation_id, tuple(ids))
+    return chat, sources_html(answer), turns, session, f"Reopened: {len(kept)} answers."
+
+
+def delete_conversation(state: ServerState, conversation_id: str | None, session: ChatSession):
+    """Delete one conversation; (note, whether the open tab showed it)."""
+    if not conversation_id:
+        return "Choose a conversation first.", False
+    try:
+        counts = state.conversations.delete(conversation_id)
+    except AssistantError as exc:
+        return f"⚠ {escape(str(exc))}", False
+    note = f"Deleted: {counts.get('turns', 0)} answers, {counts.get('feedback', 0)} ratings."
+    return note, session.conversation_id == conversation_id
