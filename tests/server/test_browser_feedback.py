@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import write_fake_model
+
 from .conftest import TROOPS_QUESTION, running
 from .test_browser import ARGS, CHROMIUM
+from .test_feedback_loop import FRANCE, cli, evals, items  # noqa: F401  (evals: a fixture)
 
 pytestmark = pytest.mark.integration
 
@@ -71,3 +74,42 @@ def test_a_reloaded_tab_reopens_a_kept_conversation_with_its_sources(indexed, tm
             page.screenshot(path=str(tmp_path / "reopened.png"))
         finally:
             browser.close()
+
+
+def test_the_whole_way_from_a_browser_thumbs_down_to_the_gate(indexed, evals, tmp_path, capsys):  # noqa: F811
+    """A wrong answer in Chromium, 👎 there; review as "should have declined"; the gate
+    fails on that item; a stricter answer model (the fix) makes it pass."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (test.sh installs it with apt-get)")
+    pytest.importorskip("playwright.sync_api", reason="playwright (dev dependency) missing")
+    from playwright.sync_api import sync_playwright
+
+    from assistant.server import build_app
+
+    app = build_app(indexed)
+    with running(app) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 950})
+            page.set_default_timeout(30_000)
+            page.goto(url, wait_until="domcontentloaded")
+            page.locator("#question textarea").fill(FRANCE)
+            page.locator("#ask").click()
+            page.locator("#chat sup").first.wait_for()  # answered, wrongly: the troops quote
+            page.locator("#chat").get_by_label("Dislike").first.click()
+            page.locator("#feedback-note").get_by_text("your rating is stored").wait_for()
+        finally:
+            browser.close()
+    index = str(indexed.settings.index_dir)
+    (rating,) = app.state.assistant_state.conversations.store.feedback()
+    status, out, _ = cli(capsys, "feedback", "review", rating.id, "--decision", "decline",
+                         "--index", index)  # fmt: skip
+    assert status == 0 and [i["question"] for i in items(evals)] == [FRANCE]
+    run = ["eval", "--set", "feedback", "--index", str(tmp_path / "e"), "--out", str(tmp_path)]
+    status, out, err = cli(capsys, *run)
+    assert status == 1 and "FAIL declined = 0.000 is below its floor 1.000" in err
+    stricter = write_fake_model(tmp_path / "stricter.json", threshold=0.9)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ASSISTANT_ANSWER_MODEL", str(stricter))
+        status, out, err = cli(capsys, *run)
+    assert status == 0 and "gate passed for set feedback (1 items, 0 errors)" in out, err
