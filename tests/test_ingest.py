@@ -170,9 +170,7 @@ def test_an_index_without_keywords_gets_them_without_embedding(counting, corpus_
     _consistent(assistant.index, assistant.keywords)
 
 
-def test_mean_chunk_vectors_embed_no_chunk_text_and_average_the_sentences(
-    fake_settings, corpus_dir
-):
+def test_mean_chunk_vectors_embed_no_chunk_text_and_weigh_the_sentences(fake_settings, corpus_dir):
     import numpy as np
 
     embedder = CountingEmbedder()
@@ -181,13 +179,11 @@ def test_mean_chunk_vectors_embed_no_chunk_text_and_average_the_sentences(
     report = assistant.ingest(corpus_dir)
     chunks = assistant.index.chunks.get(include=["documents", "embeddings"])
     assert report.added == 2 and not set(chunks["documents"]) & set(embedder.embedded)
-    sentences = assistant.index.sentences.get(include=["metadatas", "embeddings"])
+    sentences = assistant.index.sentences.get(include=["metadatas", "embeddings", "documents"])
+    rows = list(zip(sentences["metadatas"], sentences["embeddings"], sentences["documents"]))
     for chunk_id, vector in zip(chunks["ids"], chunks["embeddings"]):
-        own = [
-            v for m, v in zip(sentences["metadatas"], sentences["embeddings"])
-            if m["chunk_id"] == chunk_id
-        ]  # fmt: skip
-        mean = np.mean(own, axis=0)
+        own = [(v, len(text)) for m, v, text in rows if m["chunk_id"] == chunk_id]
+        mean = np.sum([v * n for v, n in own], axis=0)  # weighted by sentence length
         assert np.allclose(vector, mean / np.linalg.norm(mean), atol=1e-5)
     answer = assistant.ask("Wie viele Soldaten hat Nordkorea nach Russland geschickt?")
     assert answer.answerable and "12.000" in answer.answer

@@ -112,8 +112,8 @@ class ArticleWriter:
                 self._finish(piece.pending)
 
     def _means(self, pieces: list[_Piece], sentence_vectors: np.ndarray) -> np.ndarray:
-        """Each chunk's vector as the normalised mean of its sentences' vectors (a chunk
-        without sentence rows is embedded)."""
+        """Each chunk's vector as the normalised mean of its sentences' vectors, weighted by
+        their length (a chunk without sentence rows is embedded)."""
         lone = [p.chunk for p in pieces if not p.sentences]
         embedded = iter(self._embed(lone, lambda k: k.chunks)) if lone else iter(())
         vectors, at = [], 0
@@ -121,7 +121,9 @@ class ArticleWriter:
             if not piece.sentences:
                 vectors.append(next(embedded))
                 continue
-            mean = sentence_vectors[at : at + len(piece.sentences)].mean(axis=0)
+            rows = sentence_vectors[at : at + len(piece.sentences)]
+            weights = np.array([len(r.text) for r in piece.sentences], dtype=np.float32)
+            mean = (rows * weights[:, None]).sum(axis=0)  # a long sentence weighs more
             at += len(piece.sentences)
             vectors.append(mean / (np.linalg.norm(mean) or 1.0))
         return np.vstack(vectors).astype(np.float32)
