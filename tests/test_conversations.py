@@ -144,6 +144,7 @@ def test_retention_deletes_conversations_not_updated_for_that_long(service):
     [
         ({"rating": "meh"}, "expected rating 'up' or 'down', got 'meh'"),
         ({"rating": "down", "comment": "x" * 2001}, "at most 2000 characters, got 2001"),
+        ({"rating": "down", "comment": "   "}, "got an empty one (leave it out for none)"),
         ({"rating": "down", "citation": 7}, "one of the turn's citations [1], got 7"),
         ({"rating": "down", "reason": "boring"}, "expected reason one of"),
     ],
@@ -160,7 +161,7 @@ def test_feedback_is_stored_with_its_turn(service):
     answer = service.ask(AskRequest(TROOPS))
     with pytest.raises(NotFoundError, match="expected a stored turn id, got 'nope'"):
         service.add_feedback("nope", "up")
-    blank = service.add_feedback(answer.turn_id, "up", "   ")
+    blank = service.add_feedback(answer.turn_id, "up")
     full = service.add_feedback(answer.turn_id, "down", "x" * 2000, 1, "quote_does_not_support")
     assert blank.to_dict()["comment"] is None and blank.citation is None
     (turn,) = service.turns(answer.conversation_id)

@@ -6,8 +6,9 @@ kept as its one JSON form (``Answer.to_dict()``), so a stored turn shows exactly
 reader got, whatever fields ``Answer`` gains later.
 
 Feedback values are checked here, once, for every channel (HTTP, the browser chat): a
-rating is ``up`` or ``down``, a comment at most ``MAX_COMMENT_CHARS`` characters (an empty
-one is no comment), a citation one of the turn's ``[n]``, a reason one of ``REASONS``.
+rating is ``up`` or ``down``; a comment 1 to ``MAX_COMMENT_CHARS`` characters (an empty one
+is refused as a client's mistake: no comment means leaving it out); a citation one of the
+turn's ``[n]``; a reason one of ``REASONS``.
 """
 
 from __future__ import annotations
@@ -181,6 +182,11 @@ def checked_feedback(
     ConversationError saying what was expected."""
     if rating not in RATINGS:
         raise ConversationError(f"expected rating 'up' or 'down', got {rating!r}")
+    if comment is not None and not comment.strip():
+        raise ConversationError(
+            f"expected a comment of 1 to {MAX_COMMENT_CHARS} characters, "
+            "got an empty one (leave it out for none)"
+        )
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT_CHARS:
         raise ConversationError(

@@ -121,6 +121,8 @@ def test_a_stream_that_fails_keeps_nothing(client, indexed, monkeypatch):
         ({"rating": "meh"}, 400, "expected rating 'up' or 'down', got 'meh'"),
         ({"rating": 1}, 422, "rating"),
         ({"rating": "down", "comment": "x" * 2001}, 400, "at most 2000 characters, got 2001"),
+        ({"rating": "down", "comment": "x" * 100_000}, 400, "at most 2000 characters"),
+        ({"rating": "down", "comment": ""}, 400, "got an empty one"),
         ({"rating": "down", "citation": 9}, 400, "one of the turn's citations [1], got 9"),
         ({"rating": "down", "reason": "ugly"}, 400, "expected reason one of"),
         ({"rating": "down", "stars": 5}, 422, "stars"),
