@@ -146,6 +146,8 @@ def feedback_lines(feedback: Feedback, turn: Turn) -> list[str]:
     lines = [head.rstrip()]
     if feedback.comment:
         lines.append(f"  comment: {one_line(feedback.comment)}")
+    if turn.trace_id:  # the spans of this answer in the configured trace backend
+        lines.append(f"  trace: {turn.trace_id}")
     lines += turn_lines(turn)[: -len(turn.feedback) or None]
     retrieved = turn.answer.get("retrieved", ())
     lines += [f"    retrieved {r['rank']}: {r['title']} ({r['article_id']})" for r in retrieved]

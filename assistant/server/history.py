@@ -1,4 +1,5 @@
-"""The browser chat's past conversations: list them, reopen one with its sources, delete one.
+"""The browser chat's past conversations (list, reopen with sources, delete) and the
+feedback form under the chat (rating, comment, and which citation it is about).
 
 Reopening renders each kept turn exactly as it was answered: the stored ``Answer.to_dict()``
 becomes an ``Answer`` again (``Answer.from_dict``) and goes through the same
@@ -53,6 +54,36 @@ def open_conversation(state: ServerState, conversation_id: str | None, session_t
         ids.append((len(chat) - 1, turn.id))
     session: ChatSession = session_type(conversation_id, tuple(ids))
     return chat, sources_html(answer), turns, session, f"Reopened: {len(kept)} answers."
+
+
+REASON_CHOICES = [
+    ("—", ""),
+    ("the quote doesn't support the sentence", "quote_does_not_support"),
+    ("wrong article", "wrong_article"),
+]
+
+
+def send_feedback(
+    state: ServerState, session: ChatSession, rating: str, citation: str, reason: str, comment
+) -> str:
+    """The form under the chat: a rating of the tab's last answer, with an optional comment
+    and what it is about ([n] and why); checked like ``POST /api/feedback``."""
+    if not session.turn_ids:
+        return "⚠ Ask a question first: feedback is about the last answer."
+    number = (citation or "").strip().strip("[]")
+    if number and not number.isdigit():
+        return f"⚠ expected a citation number such as 1, got {escape(citation)}"
+    try:
+        state.conversations.add_feedback(
+            session.turn_ids[-1][1],
+            rating,
+            comment if (comment or "").strip() else None,
+            int(number) if number else None,
+            reason or None,
+        )
+    except AssistantError as exc:
+        return f"⚠ {escape(str(exc))}"
+    return "✔ Thanks: your feedback is stored with the last answer."
 
 
 def delete_conversation(state: ServerState, conversation_id: str | None, session: ChatSession):

@@ -19,7 +19,13 @@ from ..errors import AssistantError
 from ..ingest.loaders import SUFFIXES
 from ..records import AskRequest, ErrorEvent, Filters, FinalAnswer
 from ..untrusted import escape
-from .history import conversation_choices, delete_conversation, open_conversation
+from .history import (
+    REASON_CHOICES,
+    conversation_choices,
+    delete_conversation,
+    open_conversation,
+    send_feedback,
+)
 from .render import answer_markdown, sources_html, stats_markdown
 from .state import ServerState, Upload
 
@@ -239,6 +245,7 @@ def _chat_tab(gr, state: ServerState):
             turns = gr.State([])
             session = gr.State(ChatSession())
             rated = gr.Markdown(elem_id="feedback-note")
+            form = _feedback_form(gr)
             message = gr.Textbox(
                 label="Question",
                 elem_id="question",
@@ -283,6 +290,13 @@ def _chat_tab(gr, state: ServerState):
         listed, None, history, api_visibility="private"
     )
     _rating_events(gr, state, chat, turns, session, rated)
+    button, *fields = form
+    button.click(
+        lambda *values: send_feedback(state, *values),
+        [session, *fields],
+        rated,
+        api_visibility="private",
+    )
     buttons = (history, reopen, forget, history_note)
     _history_events(gr, state, buttons, (chat, sources, turns, session))
     clear.click(
@@ -305,6 +319,18 @@ def _rating_events(gr, state: ServerState, chat, turns, session, rated) -> None:
     chat.clear(
         lambda: ([], ChatSession(), ""), None, [turns, session, rated], api_visibility="private"
     )
+
+
+def _feedback_form(gr) -> tuple:
+    """Rating, [n], reason and comment for the last answer; (button, *fields)."""
+    with gr.Accordion("Feedback on the last answer", open=False, elem_id="feedback-form"):
+        with gr.Row():
+            rating = gr.Radio(["up", "down"], value="down", label="Rating", elem_id="fb-rating")
+            citation = gr.Textbox(label="About citation [n] (optional)", elem_id="fb-citation")
+            reason = gr.Dropdown(REASON_CHOICES, value="", label="Why", elem_id="fb-reason")
+        comment = gr.Textbox(label="Comment (optional)", lines=2, elem_id="fb-comment")
+        button = gr.Button("Send feedback", elem_id="fb-send")
+    return button, rating, citation, reason, comment
 
 
 def _history_events(gr, state: ServerState, buttons: tuple, shown: tuple) -> None:

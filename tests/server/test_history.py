@@ -90,3 +90,24 @@ def test_windows_copies_and_timelines_survive_the_round_trip():
         timeline=True, turn_id="t", conversation_id="k", trace_id="0" * 32,
     )  # fmt: skip
     assert Answer.from_dict(answer.to_dict()) == answer
+
+
+def test_the_feedback_form_rates_the_last_answer_with_its_citation_and_comment(indexed):
+    from assistant.server.history import send_feedback
+
+    state = ServerState(indexed)
+    assert send_feedback(state, ChatSession(), "down", "", "", "").startswith("⚠ Ask a question")
+    *_, session = ask(state, TROOPS_QUESTION)
+    assert send_feedback(state, session, "down", "x", "", "") == (
+        "⚠ expected a citation number such as 1, got x"
+    )
+    refused = send_feedback(state, session, "down", "9", "", "")
+    assert refused.startswith("⚠ expected citation to be one of the turn's citations")
+    assert refused.endswith("got 9")  # escaped for Markdown: [1] shows as &#91;1&#93;
+    stored = send_feedback(state, session, "down", "[1]", "wrong_article", "Falscher Artikel.")
+    assert stored.startswith("✔")
+    (turn,) = state.conversations.turns(session.conversation_id)
+    (feedback,) = turn.feedback  # the refused ones stored nothing
+    assert (feedback.rating, feedback.citation, feedback.reason, feedback.comment) == (
+        "down", 1, "wrong_article", "Falscher Artikel."
+    )  # fmt: skip
