@@ -4,12 +4,14 @@ the ``assistant eval`` command; and proof that degrading retrieval makes it fail
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from assistant.__main__ import main
 
 pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -36,3 +38,15 @@ def test_seed_gate_fails_naming_the_metric_when_retrieval_is_degraded(cache, tmp
     assert "FAIL hit@5 = 0.000 is below its floor 0.900; worst items: de-" in captured.err
     assert "FAIL answered = 0.000 is below its floor" in captured.err
     assert "gate FAILED for set seed" in captured.out
+
+
+def test_the_shipped_feedback_set_is_part_of_the_gate(tmp_path, capsys):
+    """``evals/feedback`` runs in CI like the seed set: today it holds no reviewed items
+    (exit 0, said so); every item a review adds is gated here from then on."""
+    status = main(["eval", "--set", "feedback", "--index", str(tmp_path / "ix"), "--out",
+                   str(tmp_path / "out")])  # fmt: skip
+    out = capsys.readouterr().out
+    assert status == 0, out
+    items = (ROOT / "evals" / "feedback" / "items.jsonl").read_text(encoding="utf-8").split()
+    expected = "gate passed for set feedback" if items else "has no items yet: nothing to gate"
+    assert expected in out
