@@ -139,3 +139,25 @@ def shared_file(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"shared data {path} is absent")
     return path
+
+
+@pytest.fixture
+def site():
+    """A local HTTP server for the feed tests (``tests/test_feeds.py`` ``Site``)."""
+    from tests.test_feeds import Site
+
+    with Site() as served:
+        yield served
+
+
+@pytest.fixture
+def web_assistant(tmp_path, fake_model):
+    """The fake assistant, allowed to fetch from the loopback test site without waiting."""
+    settings = load_settings(
+        index_dir=tmp_path / "index",
+        embeddings="fake",
+        answer_model=fake_model,
+        fetch_allow_private=True,  # the test site is on loopback
+        fetch_min_interval_s=0,
+    )
+    return Assistant.from_settings(settings, embedder=HashingEmbedder())

@@ -129,24 +129,6 @@ FLOOD = "The river rose above its banks and flooded the old town after heavy rai
 TROOPS = "Nordkorea hat nach Berichten fast 12.000 Soldaten nach Russland geschickt."
 
 
-@pytest.fixture
-def site():
-    with Site() as s:
-        yield s
-
-
-@pytest.fixture
-def web_assistant(tmp_path, fake_model):
-    settings = load_settings(
-        index_dir=tmp_path / "index",
-        embeddings="fake",
-        answer_model=fake_model,
-        fetch_allow_private=True,  # the test site is on loopback
-        fetch_min_interval_s=0,
-    )
-    return Assistant.from_settings(settings, embedder=HashingEmbedder())
-
-
 def test_rss_refresh_adds_updates_and_costs_one_304(site, web_assistant):
     site.pages["/a1"] = (article_html("Storm", STORM), "text/html")
     site.pages["/a2"] = (article_html("Power", POWER), "text/html")

@@ -11,33 +11,13 @@ from collections.abc import Callable
 
 import pytest
 
-from assistant import Assistant, load_settings
 from assistant.errors import AssistantError, FetchError
 from assistant.feeds import FeedRun, Refresher, start_background
 from assistant.feeds.command import server_refresh
 from assistant.feeds.sources import FeedSource
-from assistant.providers import HashingEmbedder
 from tests.test_feeds import STORM, Site, article_html, rss
 
 EVERY_S = 0.2
-
-
-@pytest.fixture
-def site():
-    with Site() as s:
-        yield s
-
-
-@pytest.fixture
-def web_assistant(tmp_path, fake_model):
-    settings = load_settings(
-        index_dir=tmp_path / "index",
-        embeddings="fake",
-        answer_model=fake_model,
-        fetch_allow_private=True,  # the test site is on loopback
-        fetch_min_interval_s=0,
-    )
-    return Assistant.from_settings(settings, embedder=HashingEmbedder())
 
 
 @pytest.fixture

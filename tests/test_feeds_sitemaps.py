@@ -5,32 +5,10 @@ request, so "not followed" is checked as "never asked for"."""
 
 from __future__ import annotations
 
-import pytest
-
-from assistant import Assistant, load_settings
 from assistant.feeds import Refresher
 from assistant.feeds.poll import MAX_SITEMAPS
 from assistant.feeds.sources import FeedSource
-from assistant.providers import HashingEmbedder
 from tests.test_feeds import FLOOD, POWER, STORM, TROOPS, Site, article_html, news_sitemap
-
-
-@pytest.fixture
-def site():
-    with Site() as s:
-        yield s
-
-
-@pytest.fixture
-def web_assistant(tmp_path, fake_model):
-    settings = load_settings(
-        index_dir=tmp_path / "index",
-        embeddings="fake",
-        answer_model=fake_model,
-        fetch_allow_private=True,  # the test site is on loopback
-        fetch_min_interval_s=0,
-    )
-    return Assistant.from_settings(settings, embedder=HashingEmbedder())
 
 
 def sitemap_index(base: str, paths: list[str]) -> bytes:
