@@ -14,7 +14,13 @@ from tests.conftest import write_fake_model
 
 from .conftest import TROOPS_QUESTION, running
 from .test_browser import ARGS, CHROMIUM
-from .test_feedback_loop import FRANCE, cli, evals, items  # noqa: F401  (evals: a fixture)
+from .test_feedback_loop import (  # noqa: F401  (evals: a fixture)
+    FRANCE,
+    cli,
+    evals,
+    feedback_eval,
+    items,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -80,7 +86,7 @@ def test_the_whole_way_from_a_browser_thumbs_down_to_the_gate(indexed, evals, tm
     status, out, _ = cli(capsys, "feedback", "review", rating.id, "--decision", "decline",
                          "--index", index)  # fmt: skip
     assert status == 0 and [i["question"] for i in items(evals)] == [FRANCE]
-    run = ["eval", "--set", "feedback", "--index", str(tmp_path / "e"), "--out", str(tmp_path)]
+    run = feedback_eval(tmp_path)
     status, out, err = cli(capsys, *run)
     assert status == 1 and "FAIL declined = 0.000 is below its floor 1.000" in err
     stricter = write_fake_model(tmp_path / "stricter.json", threshold=0.9)

@@ -45,6 +45,12 @@ def items(feedback_set: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text().splitlines()] if path.is_file() else []
 
 
+def feedback_eval(tmp_path: Path) -> list[str]:
+    """``assistant eval --set feedback`` with its index and report under ``tmp_path``."""
+    return ["eval", "--set", "feedback", "--index", str(tmp_path / "eval"), "--out",
+            str(tmp_path / "out")]  # fmt: skip
+
+
 def thumbs_down(client, question: str, **extra) -> tuple[dict, str]:
     answer = client.post("/api/ask", json={"question": question, **extra}).json()
     feedback = client.post(
@@ -88,15 +94,7 @@ def test_a_wrongly_answered_question_reviewed_as_decline_gates_until_fixed(
     assert len(items(evals)) == 1  # never the same feedback twice
     assert cli(capsys, "feedback", "list", "--index", index)[1] == ""  # nothing left to review
 
-    run = [
-        "eval",
-        "--set",
-        "feedback",
-        "--index",
-        str(tmp_path / "eval"),
-        "--out",
-        str(tmp_path / "out"),
-    ]
+    run = feedback_eval(tmp_path)
     status, out, err = cli(capsys, *run)
     assert status == 1 and "gate FAILED for set feedback (1 items" in out
     assert f"FAIL declined = 0.000 is below its floor 1.000; worst items: {item['id']}" in err
@@ -135,15 +133,7 @@ def test_a_wrong_quote_reviewed_as_quote_n_gates_until_fixed(
     assert item["history"] == [[TROOPS_QUESTION, first["answer"]]]
     assert item["kind"] == "feedback-quote_does_not_support" and len(item["as_of"]) == 10
 
-    run = [
-        "eval",
-        "--set",
-        "feedback",
-        "--index",
-        str(tmp_path / "eval"),
-        "--out",
-        str(tmp_path / "out"),
-    ]
+    run = feedback_eval(tmp_path)
     status, out, err = cli(capsys, *run)
     failure = f"FAIL correct = 0.000 is below its floor 1.000; worst items: {item['id']}"
     assert status == 1 and failure in err
