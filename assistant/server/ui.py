@@ -256,27 +256,12 @@ def _chat_tab(gr, state: ServerState):
             with gr.Row():
                 send = gr.Button("Ask", variant="primary", elem_id="ask")
                 clear = gr.Button("New conversation")
-            with gr.Accordion("Filters and options", open=False):
-                language = gr.Dropdown([ANY, "de", "en"], value=ANY, label="Language")
-                source = gr.Dropdown([ANY], value=ANY, label="Source", allow_custom_value=True)
-                date_from = gr.Textbox(label="Published from (YYYY-MM-DD)")
-                date_to = gr.Textbox(label="Published to (YYYY-MM-DD)")
-                show_query = gr.Checkbox(label="Show the search query (resolved follow-up)")
-                timeline = gr.Checkbox(
-                    label="Timeline: dated quotes from several articles, oldest first",
-                    elem_id="timeline",
-                )
+            options = _options(gr)
         with gr.Column(scale=2):
-            with gr.Accordion("Conversations", open=False, elem_id="history-panel"):
-                history = gr.Dropdown(
-                    [], label="Kept conversations (newest first)", elem_id="history"
-                )
-                with gr.Row():
-                    reopen = gr.Button("Open", elem_id="history-open")
-                    forget = gr.Button("Delete", variant="stop", elem_id="history-delete")
-                history_note = gr.Markdown(elem_id="history-note")
+            buttons = _history_panel(gr)
             sources = gr.HTML(sources_html(None), elem_id="sources")
-    inputs = [message, chat, turns, language, source, date_from, date_to, show_query, timeline]
+    source, history = options[1], buttons[0]
+    inputs = [message, chat, turns, *options]
     outputs = [chat, sources, turns, message, session]
 
     def respond(*args):
@@ -297,7 +282,6 @@ def _chat_tab(gr, state: ServerState):
         rated,
         api_visibility="private",
     )
-    buttons = (history, reopen, forget, history_note)
     _history_events(gr, state, buttons, (chat, sources, turns, session))
     clear.click(
         lambda: ([], sources_html(None), [], "", ChatSession(), ""),
@@ -306,6 +290,31 @@ def _chat_tab(gr, state: ServerState):
         api_visibility="private",
     )
     return source, history
+
+
+def _options(gr) -> list:
+    """The filters and switches under the chat, in ``chat_events``' argument order."""
+    with gr.Accordion("Filters and options", open=False):
+        language = gr.Dropdown([ANY, "de", "en"], value=ANY, label="Language")
+        source = gr.Dropdown([ANY], value=ANY, label="Source", allow_custom_value=True)
+        date_from = gr.Textbox(label="Published from (YYYY-MM-DD)")
+        date_to = gr.Textbox(label="Published to (YYYY-MM-DD)")
+        show_query = gr.Checkbox(label="Show the search query (resolved follow-up)")
+        timeline = gr.Checkbox(
+            label="Timeline: dated quotes from several articles, oldest first", elem_id="timeline"
+        )
+    return [language, source, date_from, date_to, show_query, timeline]
+
+
+def _history_panel(gr) -> tuple:
+    """The kept conversations: (dropdown, open, delete, note)."""
+    with gr.Accordion("Conversations", open=False, elem_id="history-panel"):
+        history = gr.Dropdown([], label="Kept conversations (newest first)", elem_id="history")
+        with gr.Row():
+            reopen = gr.Button("Open", elem_id="history-open")
+            forget = gr.Button("Delete", variant="stop", elem_id="history-delete")
+        note = gr.Markdown(elem_id="history-note")
+    return history, reopen, forget, note
 
 
 def _rating_events(gr, state: ServerState, chat, turns, session, rated) -> None:
