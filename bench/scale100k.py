@@ -1,0 +1,180 @@
+"""Retrieval and answers at 100,000 chunks, beside plain dense top-k on the same index.
+
+    python bench/scale100k.py build      # resumable: one replica per step, skips done ones
+    python bench/scale100k.py measure    # latency, RSS, disk, re-ingest of the real corpus
+
+The index: real vectors plus synthetic neighbours. The source is the index that
+``assistant eval --set news-dates`` builds (990 real English news articles, 4,931 chunks,
+25,247 sentences, each with its real e5 vector). It is copied 21 times into
+``.index/bench/scale100k`` (103,551 chunks, ~530,000 sentence vectors): copy 0 is the real
+index, copy r > 0 has ids and article ids suffixed ``~r<r>`` and every vector moved to a
+random neighbour (``v + 0.33 g / sqrt(384)``, renormalised: cosine ~.95 to the original),
+the texts unchanged (the keyword index holds them all). So every real chunk has 20 close
+neighbours, like a story printed by many outlets, and the HNSW graph and the keyword index
+are as large as at 100k real chunks. Written through our ``ChromaIndex`` collections (our
+HNSW settings) and ``KeywordIndex``.
+
+Measured (warm, after one pass over the questions): our retrieval (``Retriever.retrieve``:
+query embedding, dense chunks + sentences, BM25, exact cosines) against LangChain's
+``Chroma.similarity_search_by_vector`` top-10 plus the same query embedding, both on this
+index; the extractive answer end to end (``Assistant.ask``); peak RSS; disk; and the real
+990 articles re-ingested unchanged against the 100k index (the copies have no files).
+Appends to bench/results/results.jsonl.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant import Assistant, load_settings  # noqa: E402
+from assistant.records import AskRequest  # noqa: E402
+
+SOURCE = ROOT / ".index" / "eval" / "news-dates"
+TARGET = ROOT / ".index" / "bench" / "scale100k"
+COPIES = 21
+SIGMA = 0.33
+BATCH = 2000
+
+
+def open_assistant(index_dir: Path) -> Assistant:
+    return Assistant.from_settings(load_settings(index_dir=index_dir))
+
+
+def neighbours(vectors: np.ndarray, copy: int) -> np.ndarray:
+    if copy == 0:
+        return vectors
+    rng = np.random.default_rng(copy)
+    moved = vectors + SIGMA * rng.standard_normal(vectors.shape) / np.sqrt(vectors.shape[1])
+    return (moved / np.linalg.norm(moved, axis=1, keepdims=True)).astype(np.float32)
+
+
+def renamed(meta: dict, suffix: str, keys: tuple[str, ...]) -> dict:
+    return {**meta, **{k: meta[k] + suffix for k in keys if k in meta}}
+
+
+def copy_collection(source, target, copy: int, keys: tuple[str, ...]) -> int:
+    """One copy of a whole collection (ids and ``keys`` suffixed, vectors moved)."""
+    suffix = f"~r{copy}" if copy else ""
+    rows = source.get(include=["embeddings", "documents", "metadatas"])
+    vectors = neighbours(np.asarray(rows["embeddings"], dtype=np.float32), copy)
+    for i in range(0, len(rows["ids"]), BATCH):
+        part = slice(i, i + BATCH)
+        target.upsert(
+            ids=[x + suffix for x in rows["ids"][part]],
+            embeddings=vectors[part],
+            documents=rows["documents"][part],
+            metadatas=[renamed(m, suffix, keys) for m in rows["metadatas"][part]],
+        )
+    return len(rows["ids"])
+
+
+def build() -> None:
+    source = open_assistant(SOURCE / "index-full")
+    copies = TARGET / "articles.copies.sqlite3"  # the real articles' signatures: re-ingest
+    if not copies.exists():  # finds them unchanged instead of deciding them again
+        TARGET.mkdir(parents=True, exist_ok=True)
+        shutil.copy(SOURCE / "index-full" / "articles.copies.sqlite3", copies)
+    target = open_assistant(TARGET)
+    chunks = source.index.get_chunks(source.index.chunks.get(include=[])["ids"])
+    for copy in range(COPIES):
+        suffix = f"~r{copy}" if copy else ""
+        if target.index.chunks.get(ids=[chunks[0].id + suffix])["ids"]:
+            continue  # done in an earlier run
+        started = time.perf_counter()
+        copy_collection(source.index.sentences, target.index.sentences, copy,
+                        ("article_id", "chunk_id"))  # fmt: skip
+        copy_collection(source.index.chunks, target.index.chunks, copy, ("article_id",))
+        target.keywords.write(
+            [replace(c, id=c.id + suffix, article_id=c.article_id + suffix) for c in chunks]
+        )
+        print(f"copy {copy}: {target.index.count()} chunks, "
+              f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
+
+
+def questions() -> list[tuple[str, str]]:
+    found = []
+    for name in ("news-dates", "news", "seed"):
+        for line in (ROOT / "evals" / name / "items.jsonl").read_text().splitlines():
+            if line.strip():
+                item = json.loads(line)
+                found.append((item["question"], item["language"]))
+    return found
+
+
+def percentiles(values: list[float]) -> dict:
+    ordered = sorted(values)
+    return {
+        "p50": round(statistics.median(ordered), 1),
+        "p95": round(ordered[int(0.95 * (len(ordered) - 1))], 1),
+    }
+
+
+def time_one(assistant, plain, question: str, language: str) -> tuple[float, float, float]:
+    """ms of our retrieval, of embed + dense top-10, and of the whole extractive answer."""
+    started = time.perf_counter()
+    assistant.retriever.retrieve(question, language)
+    ours = time.perf_counter()
+    plain.similarity_search_by_vector(assistant.embedder.embed_query(question).tolist(), 10)
+    dense = time.perf_counter()
+    assistant.ask(AskRequest(question))
+    done = time.perf_counter()
+    return (ours - started) * 1000, (dense - ours) * 1000, (done - dense) * 1000
+
+
+def measure() -> None:
+    from langchain_chroma import Chroma
+
+    assistant = open_assistant(TARGET)
+    from assistant.index import make_chroma_client
+
+    client = make_chroma_client(assistant.settings)  # a second client on the same folder
+    plain = Chroma(client=client, collection_name="articles", embedding_function=None)
+    asked = questions()
+    ours, dense, answers = [], [], []
+    for _pass in range(2):  # the first pass warms caches; only the second is kept
+        runs = [time_one(assistant, plain, question, language) for question, language in asked]
+        ours, dense, answers = (list(column) for column in zip(*runs))
+    started = time.perf_counter()
+    report = assistant.ingest(SOURCE / "corpus-shared")
+    reingest_s = time.perf_counter() - started
+    record({
+        "chunks": assistant.index.count(),
+        "sentences": assistant.index.sentences.count(),
+        "questions": len(asked),
+        "ours_retrieval_ms": percentiles(ours),
+        "dense_top10_ms": percentiles(dense),
+        "ratio_p50": round(statistics.median(ours) / statistics.median(dense), 2),
+        "answer_ms": percentiles(answers),
+        "reingest_articles": report.unchanged,
+        "reingest_seconds": round(reingest_s, 2),
+        "reingest_articles_per_s": round(report.unchanged / reingest_s, 1),
+        "disk_mb": round(sum(p.stat().st_size for p in TARGET.rglob("*") if p.is_file()) / 2**20),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "load1": round(os.getloadavg()[0], 2),
+    })  # fmt: skip
+
+
+def record(data: dict) -> None:
+    entry = {"bench": "scale100k", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+             "command": "python " + " ".join(sys.argv), **data}  # fmt: skip
+    with (ROOT / "bench" / "results" / "results.jsonl").open("a", encoding="utf-8") as out:
+        out.write(json.dumps(entry) + "\n")
+    print(json.dumps(entry, indent=2))
+
+
+if __name__ == "__main__":
+    {"build": build, "measure": measure}[sys.argv[1] if len(sys.argv) > 1 else "build"]()
