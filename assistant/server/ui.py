@@ -200,7 +200,8 @@ def feeds_markdown(status: dict | None) -> str:
     lines = [
         f"**Feeds** · last run {escape(run['started'])}: {run['feeds_polled']} polled, "
         f"{run['feeds_not_modified']} not modified; articles {run['added']} added, "
-        f"{run['updated']} updated, {run['unchanged']} unchanged; {len(run['failed'])} failed"
+        f"{run['updated']} updated, {run['unchanged']} unchanged, "
+        f"{run.get('merged', 0)} merged as copies; {len(run['failed'])} failed"
     ]
     lines += [f"- ⚠ {escape(f['where'])}: {escape(f['reason'])}" for f in run["failed"][:20]]
     return "\n".join(lines)

@@ -239,3 +239,18 @@ def test_chat_filters_reach_retrieval(indexed):
         state, TROOPS_QUESTION, source="Testquelle", date_from="2024-10-01", date_to="2024-10-31"
     )
     assert "[1] Truppen in Russland" in sources and "12.000" in chat[-1]["content"]
+
+
+def test_the_index_tab_shows_the_last_feed_run_escaped():
+    from assistant.server.ui import feeds_markdown
+
+    assert feeds_markdown(None) == ""
+    assert feeds_markdown({"following": ["u"], "last_run": None}) == (
+        "Feeds: 1 followed, not polled yet."
+    )
+    failed = [{"where": "http://x/<b>", "reason": "expected HTTP 200, got 404"}]
+    run = {"started": "2026-11-28T15:00:00+00:00", "feeds_polled": 2, "feeds_not_modified": 1,
+           "added": 3, "updated": 1, "unchanged": 4, "merged": 1, "failed": failed}  # fmt: skip
+    text = feeds_markdown({"following": ["u", "v"], "last_run": run})
+    assert "3 added, 1 updated, 4 unchanged, 1 merged as copies; 1 failed" in text
+    assert "<b>" not in text and "expected HTTP 200, got 404" in text
