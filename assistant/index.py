@@ -27,6 +27,7 @@ from .records import Chunk, Filters, Span
 
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 400, "max_neighbors": 32}
 WRITE_BATCH = 2000  # Chroma rejects batches above ~5,400 rows
+READ_PAGE = 10_000  # rows per get when a whole collection is read (every_row)
 
 
 @dataclass
@@ -237,10 +238,8 @@ class ChromaIndex:
 
     # --- reading -------------------------------------------------------------------
     def chunk_metadatas(self) -> tuple[list[str], list[dict]]:
-        """Every chunk's id and metadata (one read; what the manifest and the stats count)."""
-        with store_call("get", self.chunks.name):
-            rows = self.chunks.get(include=["metadatas"])
-        return list(rows["ids"]), [dict(m) for m in rows["metadatas"] or []]
+        """Every chunk's id and metadata (what the manifest and the stats count)."""
+        return every_row(self.chunks, ["metadatas"])
 
     def manifest(self) -> dict[str, ArticleState]:
         """Every article in the index with the versions and chunks it has."""
@@ -378,12 +377,9 @@ class ChromaIndex:
         """Delete sentence rows whose chunk is not stored; returns how many. Sentences are
         written before their chunks, so a killed ingest can leave such rows (of an article
         whose file is gone by the next run, or of a version that never completed)."""
-        with store_call("get", self.chunks.name):
-            chunk_ids = set(self.chunks.get(include=[])["ids"])
-        with store_call("get", self.sentences.name):
-            rows = self.sentences.get(include=["metadatas"])
-        metas = rows["metadatas"] or []
-        orphans = [i for i, m in zip(rows["ids"], metas) if m["chunk_id"] not in chunk_ids]
+        chunk_ids = set(every_row(self.chunks, [])[0])
+        ids, metas = every_row(self.sentences, ["metadatas"])
+        orphans = [i for i, m in zip(ids, metas) if m["chunk_id"] not in chunk_ids]
         for start in range(0, len(orphans), WRITE_BATCH):
             with store_call("delete", self.sentences.name):
                 self.sentences.delete(ids=orphans[start : start + WRITE_BATCH])
@@ -397,6 +393,21 @@ class ChromaIndex:
         for collection in (self.sentences, self.chunks):
             with store_call("delete", collection.name):
                 collection.delete(where=where)
+
+
+def every_row(collection, include: list) -> tuple[list[str], list[dict]]:
+    """Ids and metadatas of a whole collection, read ``READ_PAGE`` rows at a time: one
+    ``get`` of 100,000 chunks fails in Chroma 1.5 ("too many SQL variables";
+    ``bench/scale100k.py``)."""
+    ids: list[str] = []
+    metas: list[dict] = []
+    while True:
+        with store_call("get", collection.name):
+            page = collection.get(include=include, limit=READ_PAGE, offset=len(ids))
+        ids += page["ids"]
+        metas += [dict(m) for m in page.get("metadatas") or []]
+        if len(page["ids"]) < READ_PAGE:
+            return ids, metas
 
 
 def open_stores(settings: Settings, embedder, client=None):

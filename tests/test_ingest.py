@@ -187,3 +187,16 @@ def test_mean_chunk_vectors_embed_no_chunk_text_and_weigh_the_sentences(fake_set
         assert np.allclose(vector, mean / np.linalg.norm(mean), atol=1e-5)
     answer = assistant.ask("Wie viele Soldaten hat Nordkorea nach Russland geschickt?")
     assert answer.answerable and "12.000" in answer.answer
+
+
+def test_whole_collections_are_read_in_pages(counting, corpus_dir, monkeypatch):
+    assistant, _ = counting
+    assistant.ingest(corpus_dir)
+    whole = assistant.index.manifest()
+    sentences = assistant.index.sentences.count()
+    monkeypatch.setattr("assistant.index.READ_PAGE", 1)  # every row its own page
+    assert assistant.index.manifest() == whole and len(whole) == 2
+    ids, _ = assistant.index.chunk_metadatas()
+    assert len(ids) == len(set(ids)) == assistant.index.count()
+    assert assistant.index.delete_orphan_sentences() == 0  # read page by page, none lost
+    assert assistant.index.sentences.count() == sentences
