@@ -10,6 +10,7 @@ that conversation (its ``ChatSession`` names it), and the thumbs rate the turns 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import AssistantError
@@ -19,9 +20,27 @@ from .render import answer_markdown, sources_html
 
 if TYPE_CHECKING:
     from .state import ServerState
-    from .ui import ChatSession
 
 TITLE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class ChatSession:
+    """One browser tab's kept conversation, and the turn behind each answer message."""
+
+    conversation_id: str = ""
+    turn_ids: tuple[tuple[int, str], ...] = ()  # (index of the message in the chat, turn id)
+
+    def kept(self, index: int, conversation_id: str, turn_id: str) -> ChatSession:
+        """The session after the answer at ``index`` was kept (unchanged when it was not)."""
+        if not turn_id:
+            return self
+        return ChatSession(conversation_id, (*self.turn_ids, (index, turn_id)))
+
+    def turn_at(self, index) -> str:
+        """The turn id of the message at ``index`` ("" for a question or an error)."""
+        index = index[0] if isinstance(index, (list, tuple)) else index
+        return dict(self.turn_ids).get(index, "")
 
 
 def conversation_choices(state: ServerState) -> list[tuple[str, str]]:
@@ -34,14 +53,14 @@ def conversation_choices(state: ServerState) -> list[tuple[str, str]]:
     return choices
 
 
-def open_conversation(state: ServerState, conversation_id: str | None, session_type):
+def open_conversation(state: ServerState, conversation_id: str | None):
     """(chat messages, sources of the last answer, turns, session, note) of one conversation."""
     if not conversation_id:
-        return [], sources_html(None), [], session_type(), "Choose a conversation first."
+        return [], sources_html(None), [], ChatSession(), "Choose a conversation first."
     try:
         kept = state.conversations.turns(conversation_id)
     except AssistantError as exc:
-        return [], sources_html(None), [], session_type(), f"⚠ {escape(str(exc))}"
+        return [], sources_html(None), [], ChatSession(), f"⚠ {escape(str(exc))}"
     chat: list[dict] = []
     turns: list[list[str]] = []
     ids: list[tuple[int, str]] = []
@@ -52,7 +71,7 @@ def open_conversation(state: ServerState, conversation_id: str | None, session_t
         chat.append({"role": "assistant", "content": answer_markdown(answer)})
         turns.append([answer.question, answer.answer])
         ids.append((len(chat) - 1, turn.id))
-    session: ChatSession = session_type(conversation_id, tuple(ids))
+    session = ChatSession(conversation_id, tuple(ids))
     return chat, sources_html(answer), turns, session, f"Reopened: {len(kept)} answers."
 
 

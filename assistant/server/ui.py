@@ -12,7 +12,6 @@ turn that message shows (``rate_answer``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AssistantError
@@ -21,6 +20,7 @@ from ..records import AskRequest, ErrorEvent, Filters, FinalAnswer
 from ..untrusted import escape
 from .history import (
     REASON_CHOICES,
+    ChatSession,
     conversation_choices,
     delete_conversation,
     open_conversation,
@@ -54,25 +54,6 @@ def parse_filters(
         date_from,
         date_to,
     )
-
-
-@dataclass(frozen=True)
-class ChatSession:
-    """One browser tab's kept conversation, and the turn behind each answer message."""
-
-    conversation_id: str = ""
-    turn_ids: tuple[tuple[int, str], ...] = ()  # (index of the message in the chat, turn id)
-
-    def kept(self, index: int, conversation_id: str, turn_id: str) -> ChatSession:
-        """The session after the answer at ``index`` was kept (unchanged when it was not)."""
-        if not turn_id:
-            return self
-        return ChatSession(conversation_id, (*self.turn_ids, (index, turn_id)))
-
-    def turn_at(self, index) -> str:
-        """The turn id of the message at ``index`` ("" for a question or an error)."""
-        index = index[0] if isinstance(index, (list, tuple)) else index
-        return dict(self.turn_ids).get(index, "")
 
 
 def chat_events(
@@ -349,7 +330,7 @@ def _history_events(gr, state: ServerState, buttons: tuple, shown: tuple) -> Non
     chat, sources, turns, session = shown
 
     def opened(conversation_id):
-        return open_conversation(state, conversation_id, ChatSession)
+        return open_conversation(state, conversation_id)
 
     def deleted(conversation_id, current: ChatSession):
         text, was_open = delete_conversation(state, conversation_id, current)

@@ -41,9 +41,7 @@ def test_a_conversation_comes_back_after_a_restart_with_its_sources(indexed):
     ((label, conversation_id),) = conversation_choices(state)
     assert TROOPS_QUESTION[:40] in label and label.endswith("(2)")
     assert conversation_id == session.conversation_id
-    shown, shown_sources, shown_turns, reopened, note = open_conversation(
-        state, conversation_id, ChatSession
-    )
+    shown, shown_sources, shown_turns, reopened, note = open_conversation(state, conversation_id)
     assert shown == chat and shown_sources == sources and shown_turns == turns
     assert reopened == session and note == "Reopened: 2 answers."
     assert 'href="#source-1"' in shown[1]["content"] and "<mark>" in shown_sources
@@ -65,7 +63,7 @@ def test_deleting_a_conversation_clears_it_when_it_is_open(indexed):
     assert was_open and conversation_choices(state) == []
     note, _ = delete_conversation(state, other.conversation_id, other)
     assert note.startswith("⚠ expected a stored conversation id")
-    assert open_conversation(state, None, ChatSession)[-1] == "Choose a conversation first."
+    assert open_conversation(state, None)[-1] == "Choose a conversation first."
 
 
 def test_the_stored_answer_json_is_the_same_answer_again(indexed):
