@@ -7,14 +7,19 @@ source of truth: keyword rows are derived from the chunks Chroma holds, written 
 them in the same ingest, and ``Ingestor`` compares both at the start of every run, so a
 crash between the two writes, or an index built before this file existed, is repaired from
 the chunk texts Chroma stores, without embedding anything again.
+
+The rows also carry each article's ``chunk_count``, so the same file is the manifest of
+what the index holds: a re-ingest after a clean run reads it (0.1 s for 103,551 chunks)
+instead of every chunk's metadata from Chroma (18.7 s, ``bench/scale100k.py``).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from .index import ArticleState
 from .records import Chunk, Filters
 from .sqlite_file import open_sqlite
 from .terms import terms
@@ -22,7 +27,8 @@ from .terms import terms
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunks (
     rowid INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL, article_id TEXT NOT NULL,
-    article_hash TEXT NOT NULL, language TEXT, source TEXT, published TEXT);
+    article_hash TEXT NOT NULL, language TEXT, source TEXT, published TEXT,
+    chunk_count INTEGER);
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize='unicode61');
 """
@@ -35,17 +41,21 @@ class KeywordIndex:
         self.path = Path(path)
         self._db = open_sqlite(self.path, SCHEMA, "a keyword index (SQLite with FTS5)")
         self._lock = threading.Lock()
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
+        if "chunk_count" not in columns:  # a file written before the column: NULL = unknown
+            self._db.execute("ALTER TABLE chunks ADD COLUMN chunk_count INTEGER")
 
     # --- writing -------------------------------------------------------------------
-    def write(self, chunks: Sequence[Chunk]) -> None:
-        """Insert or replace the rows of ``chunks`` in one transaction."""
+    def write(self, chunks: Sequence[Chunk], counts: Mapping[str, int] | None = None) -> None:
+        """Insert or replace the rows of ``chunks`` in one transaction; ``counts``: chunks
+        per article id (left unknown without it, which keeps ``manifest`` from answering)."""
         with self._lock, self._db:
             self._db.execute("BEGIN")
             for chunk in chunks:
                 self._delete_where("chunk_id = ?", (chunk.id,))
                 cursor = self._db.execute(
                     "INSERT INTO chunks(chunk_id, article_id, article_hash, language, source, "
-                    "published) VALUES (?, ?, ?, ?, ?, ?)",
+                    "published, chunk_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         chunk.id,
                         chunk.article_id,
@@ -53,6 +63,7 @@ class KeywordIndex:
                         chunk.language,
                         chunk.source,
                         chunk.published,
+                        (counts or {}).get(chunk.article_id),
                     ),
                 )
                 self._db.execute(
@@ -69,6 +80,13 @@ class KeywordIndex:
             else:
                 self._delete_where("article_id = ? AND article_hash != ?", (article_id, keep_hash))
 
+    def set_counts(self, counts: Mapping[str, int]) -> None:
+        """Record each article's chunk count where a row holds another (or none)."""
+        sql = "UPDATE chunks SET chunk_count = ? WHERE article_id = ? AND chunk_count IS NOT ?"
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany(sql, [(n, a, n) for a, n in counts.items()])
+
     def _delete_where(self, clause: str, params: tuple) -> None:
         rows = [r[0] for r in self._db.execute(f"SELECT rowid FROM chunks WHERE {clause}", params)]
         for rowid in rows:
@@ -83,6 +101,22 @@ class KeywordIndex:
             for article_id, chunk_id in self._db.execute("SELECT article_id, chunk_id FROM chunks"):
                 out.setdefault(article_id, set()).add(chunk_id)
         return out
+
+    def manifest(self) -> dict[str, ArticleState] | None:
+        """Every article with its versions and chunks, as ``ChromaIndex.manifest`` gives
+        it, or None when a row's chunk count is unknown (written before it was kept)."""
+        states: dict[str, ArticleState] = {}
+        sql = "SELECT article_id, article_hash, chunk_id, chunk_count FROM chunks ORDER BY rowid"
+        with self._lock:
+            rows = self._db.execute(sql).fetchall()
+        for article_id, article_hash, chunk_id, chunk_count in rows:
+            if chunk_count is None:
+                return None
+            state = states.setdefault(article_id, ArticleState())
+            state.hashes.add(article_hash)
+            state.chunk_ids.append(chunk_id)
+            state.expected = chunk_count
+        return states
 
     def search(
         self, query_terms: Iterable[str], n: int, filters: Filters | None = None

@@ -30,6 +30,10 @@ def _consistent(index: ChromaIndex, keywords=None) -> dict:
     manifest = index.manifest()
     if keywords is not None:
         assert keywords.chunk_ids() == {a: set(s.chunk_ids) for a, s in manifest.items()}
+        kept = keywords.manifest()  # the copy a clean re-ingest reads instead of Chroma's
+        assert {a: (s.hashes, set(s.chunk_ids), s.expected) for a, s in kept.items()} == {
+            a: (s.hashes, set(s.chunk_ids), s.expected) for a, s in manifest.items()
+        }
     for article_id, state in manifest.items():
         assert len(state.hashes) == 1 and len(state.chunk_ids) == state.expected, article_id
     chunk_ids = set(index.chunks.get()["ids"])
@@ -141,7 +145,7 @@ def test_crash_between_vector_and_keyword_writes_is_repaired(counting, corpus_di
     path = corpus_dir / "weather.md"
     path.write_text(path.read_text().replace("Thousands of homes", "Two hundred homes"))
 
-    def killed(chunks):
+    def killed(*_):
         raise RuntimeError("killed between the two stores")
 
     monkeypatch.setattr(assistant.keywords, "write", killed)

@@ -141,10 +141,12 @@ class Ingestor:
         report = IngestReport()
         if after_crash:
             report.orphans_removed = self.index.delete_orphan_sentences()
-        manifest = self.index.manifest()
+        kept = self._kept_manifest(after_crash)
+        manifest = kept if kept is not None else self.index.manifest()
         for article_id in self.copies.start(set(manifest)):
             manifest.pop(article_id)
-        report.keywords_repaired = self._sync_keywords(manifest)
+        if kept is None:  # read from Chroma: make the keyword rows agree with it
+            report.keywords_repaired = self._sync_keywords(manifest)
         bar = (progress or tqdm_progress)()
         writer = ArticleWriter(
             self.index,
@@ -232,6 +234,18 @@ class Ingestor:
             self.index.delete_stale(article_id, None)
             self.keywords.delete_stale(article_id, None)
 
+    def _kept_manifest(self, after_crash: bool) -> dict[str, ArticleState] | None:
+        """The manifest the keyword index keeps, when it can stand for Chroma's: the last
+        ingest ended cleanly (both stores were written in full) and both hold as many
+        chunks. Otherwise None: a kill between the two writes, an older file, or a vector
+        store changed behind our back (a wiped server) needs the full read and repair."""
+        if after_crash:
+            return None
+        kept = self.keywords.manifest()
+        if kept is None or sum(len(s.chunk_ids) for s in kept.values()) != self.index.count():
+            return None
+        return kept
+
     def _sync_keywords(self, manifest: dict[str, ArticleState]) -> int:
         """Make the keyword rows equal to the vector store's chunks; returns articles fixed.
 
@@ -245,8 +259,10 @@ class Ingestor:
         ids = [cid for a in wrong for cid in manifest[a].chunk_ids]
         for article_id in wrong:
             self.keywords.delete_stale(article_id, None)
+        counts = {a: state.expected for a, state in manifest.items()}
         for i in range(0, len(ids), WRITE_BATCH):
-            self.keywords.write(self.index.get_chunks(ids[i : i + WRITE_BATCH]))
+            self.keywords.write(self.index.get_chunks(ids[i : i + WRITE_BATCH]), counts)
+        self.keywords.set_counts(counts)  # rows written before the count was kept
         return len(wrong) + len(set(held) - set(manifest))
 
     @staticmethod

@@ -105,7 +105,7 @@ class ArticleWriter:
             sentence_vectors = self._embed(sentences, lambda k: k.sentences)
         counts = {p.pending.article.id: len(p.pending.chunks) for p in pieces}
         self.index.write(chunks, chunk_vectors, counts, sentences, sentence_vectors)
-        self.keywords.write(chunks)
+        self.keywords.write(chunks, counts)
         self.report.chunks_written += len(chunks)
         for piece in pieces:
             if piece.last:
