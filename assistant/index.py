@@ -294,18 +294,13 @@ class ChromaIndex:
         return [by_id[i] for i in ids if i in by_id]
 
     def search_chunks(
-        self, vector: np.ndarray, n: int, where: dict | None = None
+        self, vector: np.ndarray, n: int, where: dict | None = None, within: list[str] | None = None
     ) -> list[tuple[Chunk, float]]:
-        """The ``n`` chunks nearest to ``vector`` with their cosine similarity."""
-        if n <= 0:
+        """The ``n`` chunks nearest to ``vector`` with their cosine similarity, among those
+        ``where`` allows (or, faster, among the ids ``within`` that it allows)."""
+        rows = self._query(self.chunks, vector, n, where, within, ["documents", "metadatas"])
+        if rows is None:
             return []
-        with store_call("query", self.chunks.name):
-            rows = self.chunks.query(
-                query_embeddings=[vector.tolist()],
-                n_results=n,
-                where=where,
-                include=["documents", "metadatas", "distances"],
-            )
         return [
             (chunk_from_row(i, d, m), 1.0 - dist)
             for i, d, m, dist in zip(
@@ -314,22 +309,33 @@ class ChromaIndex:
         ]
 
     def search_sentences(
-        self, vector: np.ndarray, n: int, where: dict | None = None
+        self, vector: np.ndarray, n: int, where: dict | None = None, within: list[str] | None = None
     ) -> list[SentenceHit]:
-        """The ``n`` sentences nearest to ``vector``."""
-        if n <= 0:
+        """The ``n`` sentences nearest to ``vector`` (``where``, ``within``: as for chunks)."""
+        rows = self._query(self.sentences, vector, n, where, within, ["metadatas"])
+        if rows is None:
             return []
-        with store_call("query", self.sentences.name):
-            rows = self.sentences.query(
-                query_embeddings=[vector.tolist()],
-                n_results=n,
-                where=where,
-                include=["metadatas", "distances"],
-            )
         return [
             SentenceHit(m["article_id"], m["chunk_id"], int(m["start"]), int(m["end"]), 1.0 - dist)
             for m, dist in zip(rows["metadatas"][0], rows["distances"][0])
         ]
+
+    @staticmethod
+    def _query(collection, vector, n: int, where, within, include: list) -> dict | None:
+        """One nearest-neighbour query; None when nothing can match. ``within`` restricts it
+        to those ids instead of ``where``; Chroma refuses a list naming a row it does not
+        hold (one deleted since the list was read), and then ``where`` is used."""
+        if n <= 0 or within == []:
+            return None
+        query = {"query_embeddings": [vector.tolist()], "include": [*include, "distances"]}
+        if within is not None:
+            try:
+                with store_call("query", collection.name):
+                    return collection.query(**query, n_results=min(n, len(within)), ids=within)
+            except StoreError:
+                pass
+        with store_call("query", collection.name):
+            return collection.query(**query, n_results=n, where=where)
 
     def count(self) -> int:
         """Number of chunks."""

