@@ -117,7 +117,8 @@ class KeywordIndex:
             rows = self._db.execute(sql, params).fetchall()
         if any(ids is None for _, ids in rows):
             return [chunk_id for chunk_id, _ in rows], None
-        return [chunk_id for chunk_id, _ in rows], [i for _, ids in rows for i in ids.split()]
+        sentences = dict.fromkeys(i for _, ids in rows for i in ids.split())  # overlaps: once
+        return [chunk_id for chunk_id, _ in rows], list(sentences)
 
     def manifest(self) -> dict[str, ArticleState] | None:
         """Every article with its versions and chunks, as ``ChromaIndex.manifest`` gives

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .index import ChromaIndex, chroma_where, sentence_ids
+from .index import ChromaIndex, sentence_ids
 from .keywords import KeywordIndex
 from .providers import Embedder
 from .records import Candidate, Chunk, Filters, Retrieval
@@ -51,6 +51,28 @@ def without(query: str, word: str) -> str:
     return " ".join(re.sub(rf"(?i)\b{re.escape(word)}\b", " ", query).split())
 
 
+class Allowed:
+    """The chunk and sentence ids ``filters`` allow, read from the keyword index once, and
+    only when a filtered search asks (most are answered without them, ``ChromaIndex._query``)."""
+
+    def __init__(self, keywords: KeywordIndex, filters: Filters):
+        self.keywords, self.filters = keywords, filters
+        self._lock = threading.Lock()
+        self._ids: tuple[list[str], list[str] | None] | None = None
+
+    def _read(self) -> tuple[list[str], list[str] | None]:
+        with self._lock:
+            if self._ids is None:
+                self._ids = self.keywords.within(self.filters)
+            return self._ids
+
+    def chunks(self) -> list[str]:
+        return self._read()[0]
+
+    def sentences(self) -> list[str] | None:
+        return self._read()[1]
+
+
 class Retriever:
     """Embeds the query, runs the dense and keyword searches, returns scored candidates."""
 
@@ -80,18 +102,17 @@ class Retriever:
         keyword_job = pool.submit(
             self.keywords.search, tuple(terms(query, language)), self.keyword_candidates, filters
         )
-        where = chroma_where(filters)  # with a filter, the ids it allows come from SQLite
-        within_job = pool.submit(self.keywords.within, filters) if where else None
+        allowed = Allowed(self.keywords, filters)
         focused = [without(query, w) for w in focus]
         focus_job = pool.submit(self.embedder.embed_queries, focused) if focused else None
         t0 = time.perf_counter()
         vector = self.embedder.embed_queries([query])[0]
         t1 = time.perf_counter()
-        chunks_in, sentences_in = within_job.result() if within_job else (None, None)
+        n_sentences = self.sentence_candidates
         sentence_job = pool.submit(
-            self.index.search_sentences, vector, self.sentence_candidates, where, sentences_in
+            self.index.search_sentences, vector, n_sentences, filters, allowed.sentences
         )
-        dense = self.index.search_chunks(vector, self.chunk_candidates, where, chunks_in)
+        dense = self.index.search_chunks(vector, self.chunk_candidates, filters, allowed.chunks)
         chunks = {c.id: c for c, _ in dense}
         keyword_hits = keyword_job.result()
         wanted = [h.chunk_id for h in sentence_job.result()] + [cid for cid, _ in keyword_hits]

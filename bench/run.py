@@ -4,6 +4,8 @@
     python bench/run.py compare    # ingest: ours vs the LangChain tutorial pipeline
     python bench/run.py scale      # build the ~10,000-chunk index (resumable), re-ingest
     python bench/run.py query      # retrieval and extractive answer latency at scale
+    python bench/run.py scale100k  # 100,000 chunks: build (resumable), then measure
+                                   # (bench/scale100k.py, which also runs each step alone)
 
 Results are appended as JSON lines to bench/results/results.jsonl (git-ignored) and
 printed; docs/benchmarks.md quotes them with the command and date.
@@ -262,8 +264,16 @@ def cmd_query() -> None:
     )
 
 
+def cmd_scale100k() -> None:
+    import scale100k
+
+    scale100k.build()
+    scale100k.measure()
+
+
 if __name__ == "__main__":
     commands = {
+        "scale100k": cmd_scale100k,
         "embedder": cmd_embedder,
         "compare": cmd_compare,
         "scale": cmd_scale,

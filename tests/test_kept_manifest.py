@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from assistant import Assistant
-from assistant.index import chroma_where
+from assistant.index import allows, chroma_where
 from assistant.keywords import KeywordIndex
 from assistant.providers import HashingEmbedder
 from assistant.records import Filters
@@ -89,46 +89,73 @@ FILTERS = [
     Filters(published_from=date(2024, 10, 1), published_to=date(2024, 10, 31)),
     Filters(published_to=date(2024, 10, 31)),
     Filters(language="en", published_from=date(2024, 11, 1)),
+    Filters(source="Nobody"),
 ]
+QUERY = "Truppen Russland Sturm homes"
 
 
-@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: repr(f)[:60])
-def test_ids_a_filter_allows_find_what_where_finds(assistant, filters):
-    index = assistant.index
-    vector = assistant.embedder.embed_query("Truppen Russland Sturm homes")
+def by_where(collection, vector, n, filters):
+    """Chroma's own filter: the ids and distances of the ``n`` nearest allowed rows."""
+    rows = collection.query(query_embeddings=[vector.tolist()], n_results=n,
+                            where=chroma_where(filters))  # fmt: skip
+    return rows["ids"][0]
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: repr(f)[8:60])
+def test_allows_says_of_every_row_what_chromas_where_says(assistant, filters):
+    for collection in (assistant.index.chunks, assistant.index.sentences):
+        rows = collection.get(include=["metadatas"])
+        mine = {i for i, meta in zip(rows["ids"], rows["metadatas"]) if allows(filters, meta)}
+        assert mine == set(collection.get(where=chroma_where(filters))["ids"])
+
+
+@pytest.mark.parametrize("overfetch", [10, 0], ids=["nearest-filtered-here", "ids-from-sqlite"])
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: repr(f)[8:60])
+def test_a_filtered_search_finds_what_chromas_where_finds(
+    assistant, filters, overfetch, monkeypatch
+):
+    monkeypatch.setattr("assistant.index.OVERFETCH", overfetch)
+    index, vector = assistant.index, assistant.embedder.embed_query(QUERY)
     chunks_in, sentences_in = assistant.keywords.within(filters)
-    where = chroma_where(filters)
-    assert chunks_in and sentences_in  # each filter allows something in the two articles
-    by_where = index.search_chunks(vector, 5, where)
-    assert index.search_chunks(vector, 5, where, chunks_in) == by_where
-    assert index.search_sentences(vector, 9, where, sentences_in) == index.search_sentences(
-        vector, 9, where
-    )
-    assert by_where and {c.id for c, _ in by_where} <= set(chunks_in)
+    found = index.search_chunks(vector, 5, filters, lambda: chunks_in)
+    assert [c.id for c, _ in found] == by_where(index.chunks, vector, 5, filters)
+    hits = index.search_sentences(vector, 9, filters, lambda: sentences_in)
+    expected = index.sentences.get(ids=by_where(index.sentences, vector, 9, filters) or ["-"],
+                                   include=["metadatas"])  # fmt: skip
+    assert {(h.chunk_id, h.start) for h in hits} == {
+        (m["chunk_id"], m["start"]) for m in expected["metadatas"]
+    }
+    assert set(chunks_in) == set(index.chunks.get(where=chroma_where(filters))["ids"])
 
 
-def test_a_filter_that_allows_nothing_finds_nothing(assistant):
-    empty = Filters(source="Nobody")
-    assert assistant.keywords.within(empty) == ([], [])
-    vector = assistant.embedder.embed_query("Truppen")
-    assert assistant.index.search_chunks(vector, 5, chroma_where(empty), []) == []
+def test_the_ids_are_read_only_when_the_nearest_rows_hold_too_few_allowed_ones(
+    assistant, monkeypatch
+):
+    monkeypatch.setattr("assistant.index.OVERFETCH", 1)
+    index, vector = assistant.index, assistant.embedder.embed_query("Truppen in Russland")
+    english = Filters(language="en")  # the nearest chunk is the German one
+    asked = []
+    allowed = lambda: asked.append(1) or assistant.keywords.within(english)[0]  # noqa: E731
+    found = index.search_chunks(vector, 1, english, allowed)
+    assert asked == [1] and [c.id for c, _ in found] == by_where(index.chunks, vector, 1, english)
+    monkeypatch.setattr("assistant.index.OVERFETCH", 10)  # 10 nearest: every row, no ids read
+    assert index.search_chunks(vector, 1, english, lambda: pytest.fail("ids read")) == found
 
 
-def test_an_id_chroma_no_longer_holds_falls_back_to_where(assistant):
+def test_an_id_chroma_no_longer_holds_falls_back_to_where(assistant, monkeypatch):
+    monkeypatch.setattr("assistant.index.OVERFETCH", 0)
     filters = Filters(language="de")
-    chunks_in, sentences_in = assistant.keywords.within(filters)
+    chunks_in, _ = assistant.keywords.within(filters)
     vector = assistant.embedder.embed_query("Truppen in Russland")
-    where = chroma_where(filters)
     stale = [*chunks_in, "deleted-since-the-list-was-read"]
-    assert assistant.index.search_chunks(vector, 5, where, stale) == assistant.index.search_chunks(
-        vector, 5, where
-    )
+    with pytest.raises(Exception, match="finding id"):  # what Chroma does with such a list
+        assistant.index.chunks.query(query_embeddings=[vector.tolist()], n_results=1, ids=stale)
+    found = assistant.index.search_chunks(vector, 5, filters, lambda: stale)
+    assert [c.id for c, _ in found] == by_where(assistant.index.chunks, vector, 5, filters)
 
 
-def test_a_filtered_answer_uses_the_ids_and_still_answers(assistant, monkeypatch):
-    seen = []
-    original = assistant.keywords.within
-    monkeypatch.setattr(assistant.keywords, "within", lambda f: seen.append(f) or original(f))
+def test_a_filtered_answer_still_answers(assistant, monkeypatch):
+    monkeypatch.setattr("assistant.index.OVERFETCH", 0)  # through the ids
     answer = assistant.ask("Wie viele Soldaten hat Nordkorea nach Russland geschickt?",
                            filters=Filters(language="de"))  # fmt: skip
-    assert seen == [Filters(language="de")] and "12.000" in answer.answer
+    assert "12.000" in answer.answer and answer.citations
