@@ -24,6 +24,7 @@ from .config import Settings
 from .errors import IndexMismatchError, ProviderError, StoreError
 from .ingest.chunking import content_hash
 from .records import Chunk, Filters, Span
+from .where import allows, chroma_where, pick_rows, published_day
 
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 400, "max_neighbors": 32}
 WRITE_BATCH = 2000  # Chroma rejects batches above ~5,400 rows
@@ -31,7 +32,7 @@ READ_PAGE = 10_000  # rows per get when a whole collection is read (every_row)
 # a filtered search filters the 10n nearest rows itself before it asks Chroma to filter:
 # at 100k chunks a language or month filter then costs ~10 ms instead of 0.5-0.8 s of ids
 OVERFETCH = 10
-Allowed = Callable[[], "list[str] | None"] | None  # the ids a filter allows, when asked
+AllowedIds = Callable[[], "list[str] | None"] | None  # the ids a filter allows, when asked
 
 
 @dataclass
@@ -85,53 +86,6 @@ def sentence_ids(chunk: Chunk) -> list[str]:
         sentence_id(chunk.article_id, chunk.start + s.start, chunk.text[s.start : s.end])
         for s in chunk.sentences
     ]
-
-
-def published_day(iso_date: str) -> int:
-    """``2024-10-25`` -> 20241025; 0 when unknown (filters compare integers)."""
-    return int(iso_date.replace("-", "")) if iso_date else 0
-
-
-def chroma_where(filters: Filters) -> dict | None:
-    """The Chroma ``where`` clause for ``filters``, or None for no restriction."""
-    clauses: list[dict] = []
-    if filters.language:
-        clauses.append({"language": filters.language})
-    if filters.source:
-        clauses.append({"source": filters.source})
-    if filters.published_from or filters.published_to:
-        clauses.append({"published_day": {"$gt": 0}})  # undated articles match no date
-    if filters.published_from:
-        clauses.append(
-            {"published_day": {"$gte": published_day(filters.published_from.isoformat())}}
-        )
-    if filters.published_to:
-        clauses.append({"published_day": {"$lte": published_day(filters.published_to.isoformat())}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-def allows(filters: Filters, meta: dict) -> bool:
-    """What ``chroma_where(filters)`` says of one row, from its metadata."""
-    day = int(meta.get("published_day") or 0)
-    start, end = filters.published_from, filters.published_to
-    return (
-        (not filters.language or meta.get("language") == filters.language)
-        and (not filters.source or meta.get("source") == filters.source)
-        and (not (start or end) or day > 0)
-        and (not start or day >= published_day(start.isoformat()))
-        and (not end or day <= published_day(end.isoformat()))
-    )
-
-
-def _pick(rows: dict, keep: list[int]) -> dict:
-    """The rows of a one-query result at the positions ``keep``."""
-    return {
-        key: [[rows[key][0][k] for k in keep]]
-        for key in ("ids", "documents", "metadatas", "distances")
-        if rows.get(key) is not None
-    }
 
 
 def chunk_metadata(chunk: Chunk, chunk_count: int) -> dict:
@@ -242,6 +196,7 @@ class ChromaIndex:
     def __init__(self, client, name: str, embedder_name: str, dimension: int | None = None):
         self.embedder_name = embedder_name
         meta = {"embedder": embedder_name, **({"dimension": dimension} if dimension else {})}
+        self._client, self._meta = client, meta
         self.chunks = self._open(client, name, meta)
         self.sentences = self._open(client, f"{name}_sentences", meta)
         stored = self.chunks.metadata or {}
@@ -262,7 +217,23 @@ class ChromaIndex:
                 name, embedding_function=None, configuration={"hnsw": HNSW}, metadata=meta
             )
 
+    def recreate(self, sentences_only: bool = False) -> None:
+        """Delete the sentence collection (and the chunk collection) and make them anew,
+        empty: for a collection no read can open any more (``ingest/mend.py``)."""
+        names = [self.sentences.name] + ([] if sentences_only else [self.chunks.name])
+        for name in names:
+            with store_call("delete_collection", name):
+                self._client.delete_collection(name)
+        self.sentences = self._open(self._client, self.sentences.name, self._meta)
+        self.chunks = self._open(self._client, self.chunks.name, self._meta)
+
     # --- reading -------------------------------------------------------------------
+    @staticmethod
+    def probe(collection) -> None:
+        """Read one row of ``collection``: a StoreError when it cannot be read."""
+        with store_call("get", collection.name):
+            collection.get(limit=1, include=[])
+
     def chunk_metadatas(self) -> tuple[list[str], list[dict]]:
         """Every chunk's id and metadata (what the manifest and the stats count)."""
         return every_row(self.chunks, ["metadatas"])
@@ -320,7 +291,7 @@ class ChromaIndex:
         return [by_id[i] for i in ids if i in by_id]
 
     def search_chunks(
-        self, vector: np.ndarray, n: int, filters: Filters | None = None, within: Allowed = None
+        self, vector: np.ndarray, n: int, filters: Filters | None = None, within: AllowedIds = None
     ) -> list[tuple[Chunk, float]]:
         """The ``n`` chunks nearest to ``vector`` with their cosine similarity, among those
         ``filters`` allow; ``within`` lists their ids when asked (see ``_query``)."""
@@ -335,7 +306,7 @@ class ChromaIndex:
         ]
 
     def search_sentences(
-        self, vector: np.ndarray, n: int, filters: Filters | None = None, within: Allowed = None
+        self, vector: np.ndarray, n: int, filters: Filters | None = None, within: AllowedIds = None
     ) -> list[SentenceHit]:
         """The ``n`` sentences nearest to ``vector`` (``filters``, ``within``: as for chunks)."""
         rows = self._query(self.sentences, vector, n, filters, within, ["metadatas"])
@@ -347,7 +318,9 @@ class ChromaIndex:
         ]
 
     @staticmethod
-    def _query(collection, vector, n: int, filters, within: Allowed, include: list) -> dict | None:
+    def _query(
+        collection, vector, n: int, filters, within: AllowedIds, include: list
+    ) -> dict | None:
         """One nearest-neighbour query, filtered the cheapest way that gives the same rows.
 
         A ``where`` makes local Chroma read every row's metadata (0.96-3.9 s at 100k chunks,
@@ -365,7 +338,7 @@ class ChromaIndex:
             near = _run(collection, query, n_results=OVERFETCH * n)
             kept = [k for k, meta in enumerate(near["metadatas"][0]) if allows(filters, meta)]
             if len(kept) >= n or len(near["ids"][0]) < OVERFETCH * n:  # or it saw every row
-                return _pick(near, kept[:n])
+                return pick_rows(near, kept[:n])
         ids = within() if within else None
         if ids == []:
             return None
@@ -391,13 +364,17 @@ class ChromaIndex:
         sentence_vectors: np.ndarray,
     ) -> None:
         """Upsert sentences, then chunks (the chunks mark an article complete)."""
-        self._upsert_all(self.sentences, sentences, sentence_vectors, sentence_metadata)
+        self.write_sentences(sentences, sentence_vectors)
         self._upsert_all(
             self.chunks,
             chunks,
             chunk_vectors,
             lambda c: chunk_metadata(c, chunk_counts[c.article_id]),
         )
+
+    def write_sentences(self, sentences: Sequence[SentenceRow], vectors: np.ndarray) -> None:
+        """Upsert sentence rows with their vectors."""
+        self._upsert_all(self.sentences, sentences, vectors, sentence_metadata)
 
     def _upsert_all(self, collection, rows: Sequence, vectors: np.ndarray, metadata) -> None:
         """Rows (chunks or sentences: ``id``, ``text``) in batches Chroma accepts."""

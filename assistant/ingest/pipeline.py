@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..index import WRITE_BATCH, ArticleState, ChromaIndex, SentenceRow, published_day, sentence_id
+from ..index import WRITE_BATCH, ArticleState, ChromaIndex
 from ..keywords import KeywordIndex
 from ..providers import Embedder
-from ..records import Article, Chunk
+from ..records import Article
 from .chunking import Chunker, article_version
 from .copystore import CopyRow, CopyStore
 from .loaders import Skipped, iter_articles
+from .mend import mend, sentence_rows
 from .merge import Canonical, CopyKeeper
 from .writer import FLUSH_TEXTS, ArticleWriter, Pending
 
@@ -56,6 +57,7 @@ class IngestReport:
     guessed: dict[str, str] = field(default_factory=dict)  # file -> encoding other than UTF-8
     chunks_written: int = 0
     orphans_removed: int = 0  # sentence rows a killed run left without their chunk
+    rebuilt: list[str] = field(default_factory=list)  # collections a killed write broke
     keywords_repaired: int = 0  # articles whose keyword rows were rebuilt from the vector store
     texts_embedded: int = 0
     embed_seconds: float = 0.0
@@ -74,6 +76,11 @@ class IngestReport:
                 else ""
             )
             + (f"{len(self.guessed)} files read in a guessed encoding; " if self.guessed else "")
+            + (
+                f"rebuilt {', '.join(self.rebuilt)} (left unreadable by a killed write); "
+                if self.rebuilt
+                else ""
+            )
             + f"{self.seconds:.1f} s"
         )
 
@@ -89,6 +96,7 @@ class IngestReport:
             "texts_embedded": self.texts_embedded,
             "keywords_repaired": self.keywords_repaired,
             "orphans_removed": self.orphans_removed,
+            "rebuilt": list(self.rebuilt),
             "seconds": round(self.seconds, 3),
             "skipped": [{"where": s.where, "reason": s.reason} for s in self.skipped],
             "guessed_encodings": dict(self.guessed),
@@ -139,7 +147,8 @@ class Ingestor:
         chunk was never written (sentences go first; their chunk's article may be gone)."""
         started = time.perf_counter()
         report = IngestReport()
-        if after_crash:
+        if after_crash:  # a killed write may also have left a collection unreadable
+            report.rebuilt, report.texts_embedded = mend(self.index, self.embedder, prune)
             report.orphans_removed = self.index.delete_orphan_sentences()
         kept = self._kept_manifest(after_crash)
         manifest = kept if kept is not None else self.index.manifest()
@@ -195,7 +204,7 @@ class Ingestor:
             report.unchanged += 1
             return
         chunks = self.chunker.split(article)
-        rows = self._sentence_rows(article, version, chunks) if self.sentence_vectors else []
+        rows = sentence_rows(chunks) if self.sentence_vectors else []
         writer.add(Pending(article, version, state, chunks, rows, self._finisher(decision)))
 
     def _finisher(self, decision: Canonical):
@@ -268,26 +277,3 @@ class Ingestor:
         for i in range(0, len(ids), WRITE_BATCH):
             self.keywords.write(self.index.get_chunks(ids[i : i + WRITE_BATCH]), counts)
         return len(wrong) + len(set(held) - set(manifest))
-
-    @staticmethod
-    def _sentence_rows(article: Article, version: str, chunks: list[Chunk]) -> list[SentenceRow]:
-        rows: dict[int, SentenceRow] = {}
-        for chunk in chunks:
-            for span in chunk.sentences:
-                start = chunk.start + span.start
-                if start in rows:  # already in the previous chunk (overlap)
-                    continue
-                text = chunk.text[span.start : span.end]
-                rows[start] = SentenceRow(
-                    id=sentence_id(article.id, start, text),
-                    article_id=article.id,
-                    article_hash=version,
-                    chunk_id=chunk.id,
-                    start=start,
-                    end=chunk.start + span.end,
-                    text=text,
-                    language=article.language,
-                    source=article.source,
-                    published_day=published_day(article.published),
-                )
-        return list(rows.values())
