@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 
 from assistant import Assistant
-from assistant.index import allows, chroma_where
 from assistant.keywords import KeywordIndex
 from assistant.providers import HashingEmbedder
 from assistant.records import Filters
+from assistant.where import allows, chroma_where
 
 
 class Refused(Exception):
