@@ -45,20 +45,25 @@ def group_of(set_name: str, item: EvalItem) -> str:
     return f"{set_name}:{item.gold_articles[0] if item.gold_articles else item.id}"
 
 
-def retrievers_for(set_name: str, settings: Settings) -> tuple[list[EvalItem], dict, str]:
-    """The set's items and one Retriever per corpus variant (indexes built when needed)."""
+def retrievers_for(
+    set_name: str, settings: Settings, root: Path | None = None
+) -> tuple[list[EvalItem], dict, str]:
+    """The set's items and one Retriever per corpus variant (indexes built when needed,
+    under ``root`` instead of ``.index/eval`` when given: e.g. for other chunk vectors)."""
     args = argparse.Namespace(
         set_name=set_name, distractors=None, no_removed=False, limit=None, index=None
     )
     cache = cache_dir(args)
+    cache = root / cache.name if root else cache
     eval_set = resolve_set(args, settings, cache)
     embedder = CachedEmbedder(make_embeddings(settings), cache / "vectors.npz")
     out = {}
     for variant, paths in eval_set.corpora.items():
         variant_settings = settings.model_copy(update={"index_dir": cache / f"index-{variant}"})
         index, keywords = open_stores(variant_settings, embedder)
+        chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
         ingestor = Ingestor(
-            index, keywords, embedder, Chunker(settings.chunk_tokens, settings.chunk_overlap)
+            index, keywords, embedder, chunker, chunk_vectors=settings.chunk_vectors
         )
         for path in paths:
             report = ingestor.run(path, prune=len(paths) == 1)
@@ -68,12 +73,14 @@ def retrievers_for(set_name: str, settings: Settings) -> tuple[list[EvalItem], d
     return eval_set.items, out, embedder.name
 
 
-def collect(set_names: list[str], settings: Settings, folder: Path) -> list[Path]:
+def collect(
+    set_names: list[str], settings: Settings, folder: Path, root: Path | None = None
+) -> list[Path]:
     """Retrieve for every item of every set; one pickle per set under ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name in set_names:
-        items, retrievers, embedder = retrievers_for(name, settings)
+        items, retrievers, embedder = retrievers_for(name, settings, root)
         examples = []
         for item in items:
             query = condense_rule(item.question, item.history) if item.history else item.question

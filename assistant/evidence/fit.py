@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     gather = sub.add_parser("collect", help="retrieve for every item of the named eval sets")
     gather.add_argument("--set", dest="sets", action="append", required=True)
     gather.add_argument("--data", type=Path, default=DATA)
+    gather.add_argument("--indexes", type=Path, help="index folder (default: .index/eval)")
     fitting = sub.add_parser("fit", help="fit, cross-validate and write the model file")
     fitting.add_argument("--data", type=Path, default=DATA)
     fitting.add_argument("--sets", nargs="*", help="pickles to use (default: all in --data)")
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings()
     if args.command == "collect":
-        collect(args.sets, settings, args.data)
+        collect(args.sets, settings, args.data, args.indexes)
         return 0
     names = args.sets or sorted(p.stem for p in args.data.glob("*.pkl"))
     embedder, examples = load_examples([args.data / f"{n}.pkl" for n in names])
