@@ -68,3 +68,14 @@ def test_unreadable_chunks_need_the_whole_corpus(assistant, corpus_dir, monkeypa
 def test_a_clean_run_does_not_look(assistant, corpus_dir, monkeypatch):
     monkeypatch.setattr(assistant.index, "probe", lambda _: pytest.fail("probed"))
     assert assistant.ingest(corpus_dir).unchanged == 2
+
+
+def test_an_index_without_sentence_vectors_gets_none_back(fake_settings, corpus_dir, monkeypatch):
+    settings = fake_settings.model_copy(update={"sentence_vectors": False})
+    built = Assistant.from_settings(settings, embedder=HashingEmbedder())
+    built.ingest(corpus_dir)
+    wedge(monkeypatch, built.index.sentences)
+    killed(built)
+    report = built.ingest(corpus_dir)
+    assert report.rebuilt == ["articles_sentences"] and report.texts_embedded == 0
+    assert built.index.sentences.count() == 0 and report.unchanged == 2

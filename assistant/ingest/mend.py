@@ -39,10 +39,13 @@ def wedged(index: ChromaIndex) -> list[str]:
     return found
 
 
-def mend(index: ChromaIndex, embedder: Embedder, whole_corpus: bool) -> tuple[list[str], int]:
-    """Recreate wedged collections; returns their names and the sentences embedded again.
-    A wedged chunk collection is recreated empty (with the sentences) only when the run
-    ingests the whole corpus, which then writes every article again."""
+def mend(
+    index: ChromaIndex, embedder: Embedder, whole_corpus: bool, sentences: bool = True
+) -> tuple[list[str], int]:
+    """Recreate wedged collections; returns their names and the sentences embedded again
+    (none when the index keeps no sentence vectors, ``sentences`` False). A wedged chunk
+    collection is recreated empty (with the sentences) only when the run ingests the
+    whole corpus, which then writes every article again."""
     broken = wedged(index)
     if index.chunks.name in broken:
         if not whole_corpus:
@@ -55,7 +58,7 @@ def mend(index: ChromaIndex, embedder: Embedder, whole_corpus: bool) -> tuple[li
         return broken, 0
     if index.sentences.name in broken:
         index.recreate(sentences_only=True)
-        return broken, rebuild_sentences(index, embedder)
+        return broken, rebuild_sentences(index, embedder) if sentences else 0
     return [], 0
 
 

@@ -148,7 +148,9 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         if after_crash:  # a killed write may also have left a collection unreadable
-            report.rebuilt, report.texts_embedded = mend(self.index, self.embedder, prune)
+            report.rebuilt, report.texts_embedded = mend(
+                self.index, self.embedder, prune, self.sentence_vectors
+            )
             report.orphans_removed = self.index.delete_orphan_sentences()
         kept = self._kept_manifest(after_crash)
         manifest = kept if kept is not None else self.index.manifest()
