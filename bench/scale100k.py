@@ -118,7 +118,7 @@ def stored_sentence_ids(chunks, counts: dict[str, int]) -> None:
     A copy's sentence ids are the original's plus ``~r<copy>``, not the content hash of
     its renamed article (``sentence_id``), so they are set here. (The per-candidate
     sentence read, ``sentence_ids(chunk)``, misses them for copies; the chunk vector
-    stands in, which the timing does not depend on.)"""
+    stands in; how much that changes the timing was not measured.)"""
     db = sqlite3.connect(TARGET / "articles.keywords.sqlite3")
     with db:
         for copy in range(COPIES):
