@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -46,6 +46,17 @@ class ArticleState:
     def complete_for(self, article_hash: str) -> bool:
         """True when the article is fully written at exactly this version."""
         return self.hashes == {article_hash} and len(self.chunk_ids) == self.expected
+
+
+def manifest_of(rows: Iterable[tuple[str, str, str, int]]) -> dict[str, ArticleState]:
+    """Articles' states from (article id, article hash, chunk id, chunk count) rows."""
+    states: dict[str, ArticleState] = {}
+    for article_id, article_hash, chunk_id, chunk_count in rows:
+        state = states.setdefault(article_id, ArticleState())
+        state.hashes.add(article_hash)
+        state.chunk_ids.append(chunk_id)
+        state.expected = chunk_count
+    return states
 
 
 @dataclass(frozen=True)
@@ -240,13 +251,11 @@ class ChromaIndex:
 
     def manifest(self) -> dict[str, ArticleState]:
         """Every article in the index with the versions and chunks it has."""
-        states: dict[str, ArticleState] = {}
-        for chunk_id, meta in zip(*self.chunk_metadatas()):
-            state = states.setdefault(meta["article_id"], ArticleState())
-            state.hashes.add(meta["article_hash"])
-            state.chunk_ids.append(chunk_id)
-            state.expected = int(meta["chunk_count"])
-        return states
+        ids, metas = self.chunk_metadatas()
+        return manifest_of(
+            (m["article_id"], m["article_hash"], chunk_id, int(m["chunk_count"]))
+            for chunk_id, m in zip(ids, metas)
+        )
 
     def vectors_by_text(
         self, article_id: str
@@ -328,11 +337,11 @@ class ChromaIndex:
         ``n`` pass, they are the answer. Otherwise the ids the filter allows (``within()``,
         from the keyword index) go to Chroma as ``ids``; Chroma refuses a list naming a row
         it no longer holds, and only then is the ``where`` used. None: nothing can match."""
-        where = chroma_where(filters) if filters else None
         if n <= 0:
             return None
         query = {"query_embeddings": [vector.tolist()], "include": [*include, "distances"]}
-        if where is None or filters is None:
+        where = chroma_where(filters) if filters else None
+        if filters is None or where is None:
             return _run(collection, query, n_results=n)
         if OVERFETCH:
             near = _run(collection, query, n_results=OVERFETCH * n)

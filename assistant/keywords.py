@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from .index import ArticleState, sentence_ids
+from .index import ArticleState, manifest_of, sentence_ids
 from .records import Chunk, Filters
 from .sqlite_file import open_sqlite
 from .terms import terms
@@ -125,18 +125,12 @@ class KeywordIndex:
     def manifest(self) -> dict[str, ArticleState] | None:
         """Every article with its versions and chunks, as ``ChromaIndex.manifest`` gives
         it, or None when a row's chunk count is unknown (written before it was kept)."""
-        states: dict[str, ArticleState] = {}
         sql = "SELECT article_id, article_hash, chunk_id, chunk_count FROM chunks ORDER BY rowid"
         with self._lock:
             rows = self._db.execute(sql).fetchall()
-        for article_id, article_hash, chunk_id, chunk_count in rows:
-            if chunk_count is None:
-                return None
-            state = states.setdefault(article_id, ArticleState())
-            state.hashes.add(article_hash)
-            state.chunk_ids.append(chunk_id)
-            state.expected = chunk_count
-        return states
+        if any(row[3] is None for row in rows):
+            return None
+        return manifest_of(rows)
 
     def search(
         self, query_terms: Iterable[str], n: int, filters: Filters | None = None
