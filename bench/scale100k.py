@@ -45,8 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant, load_settings  # noqa: E402
-from assistant.index import sentence_ids  # noqa: E402
 from assistant.records import AskRequest  # noqa: E402
+from assistant.stored import sentence_ids  # noqa: E402
 
 SOURCE = ROOT / ".index" / "eval" / "news-dates"
 TARGET = ROOT / ".index" / "bench" / "scale100k"

@@ -20,11 +20,11 @@ import pytest
 
 from assistant import Assistant, load_settings
 from assistant.errors import StoreError
-from assistant.index import open_stores
 from assistant.ingest.chunking import article_version
 from assistant.ingest.loaders import Skipped, iter_articles
 from assistant.ingest.lock import ingest_lock
 from assistant.providers import HashingEmbedder
+from assistant.stores import open_stores
 
 pytestmark = pytest.mark.reliability
 

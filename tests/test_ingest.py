@@ -1,9 +1,13 @@
+from dataclasses import replace
+
 import pytest
 
-from assistant import Assistant
+from assistant import Assistant, stores
 from assistant.errors import IndexMismatchError
 from assistant.index import ChromaIndex, make_chroma_client
+from assistant.ingest.chunking import CHUNKER_VERSION
 from assistant.providers import HashingEmbedder
+from assistant.stores import build_record
 
 
 class CountingEmbedder(HashingEmbedder):
@@ -130,13 +134,60 @@ def test_opening_an_index_with_another_embedder_is_a_clear_error(fake_settings, 
     Assistant.from_settings(fake_settings, embedder=HashingEmbedder(256)).ingest(corpus_dir)
     with pytest.raises(
         IndexMismatchError,
-        match=r"built with embedder 'fake/hashing-256' \(256 "
-        r"dimensions\), but the configured embedder is "
-        r"'fake/hashing-64' \(64 dimensions\)",
+        match=r"embedder: index built with 'fake/hashing-256', settings say 'fake/hashing-64'; "
+        r"dimension: index built with 256, settings say 64\)",
     ):
-        ChromaIndex(make_chroma_client(fake_settings), "articles", HashingEmbedder(64).name, 64)
-    with pytest.raises(IndexMismatchError, match=r"\(256 dimensions\), but .* \(128 dimensions\)"):
-        ChromaIndex(make_chroma_client(fake_settings), "articles", "fake/hashing-256", 128)
+        Assistant.from_settings(fake_settings, embedder=HashingEmbedder(64))
+    client = make_chroma_client(fake_settings)
+    record = build_record(fake_settings, HashingEmbedder(256))
+    with pytest.raises(
+        IndexMismatchError, match=r"dimension: index built with 256, settings say 128"
+    ):
+        ChromaIndex(client, "articles", replace(record, dimension=128))
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("chunk_tokens", 120), ("chunk_overlap", 10), ("chunk_vectors", "mean"),
+     ("sentence_vectors", False)],
+)  # fmt: skip
+def test_opening_an_index_with_other_build_settings_names_the_setting(
+    fake_settings, corpus_dir, setting, value
+):
+    """The collection records how it was built; other settings are refused, naming the
+    setting, before anything is written (a re-ingest would keep the old rows)."""
+    Assistant.from_settings(fake_settings, embedder=HashingEmbedder()).ingest(corpus_dir)
+    other = fake_settings.model_copy(update={setting: value})
+    with pytest.raises(
+        IndexMismatchError,
+        match=rf"{setting}: index built with {getattr(fake_settings, setting)!r}, "
+        rf"settings say {value!r}",
+    ):
+        Assistant.from_settings(other, embedder=HashingEmbedder())
+
+
+def test_another_chunker_or_embedder_version_is_refused(fake_settings, corpus_dir, monkeypatch):
+    Assistant.from_settings(fake_settings, embedder=HashingEmbedder()).ingest(corpus_dir)
+    newer = HashingEmbedder()
+    newer.version = "2"
+    with pytest.raises(IndexMismatchError, match="embedder_version: index built with '1', "):
+        Assistant.from_settings(fake_settings, embedder=newer)
+    monkeypatch.setattr(stores, "CHUNKER_VERSION", "2")
+    with pytest.raises(IndexMismatchError, match="chunker: index built with '1', settings say '2'"):
+        Assistant.from_settings(fake_settings, embedder=HashingEmbedder())
+
+
+def test_an_index_from_before_build_records_is_opened_and_recorded(fake_settings, corpus_dir):
+    """Indexes built before records stored only the embedder and its dimension: they open
+    as before (checked on those two) and carry the full record from then on."""
+    client = make_chroma_client(fake_settings)
+    client.get_or_create_collection(
+        "articles", embedding_function=None, metadata={"embedder": "fake/hashing-256"}
+    )
+    Assistant.from_settings(fake_settings, embedder=HashingEmbedder(), client=client)
+    stored = client.get_collection("articles").metadata
+    assert stored == build_record(fake_settings, HashingEmbedder()).metadata()
+    assert stored["chunker"] == CHUNKER_VERSION and stored["chunk_tokens"] == 200
 
 
 def test_crash_between_vector_and_keyword_writes_is_repaired(counting, corpus_dir, monkeypatch):

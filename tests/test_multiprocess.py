@@ -320,8 +320,8 @@ def test_keyword_index_is_one_file_shared_and_in_step(cluster, pinned):
     """The keyword index lives under INDEX_DIR on this machine (not in the Chroma server):
     both workers hold the same file open, and its rows equal the chunks in Chroma."""
     from assistant import load_settings
-    from assistant.index import open_stores
     from assistant.providers import HashingEmbedder
+    from assistant.stores import open_stores
 
     path = (cluster.index / "articles.keywords.sqlite3").resolve()
     assert path.is_file()

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConversationError, NotFoundError
-from ..ingest.chunking import content_hash
 from ..records import Chunk
+from ..stored import content_hash
 from .records import Feedback, Turn, filters_dict, history_before
 from .service import ConversationService
 

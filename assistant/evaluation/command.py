@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import shutil
 import sys
 from pathlib import Path
 
 from ..config import PROJECT_ROOT, Settings
+from ..errors import IndexMismatchError
 from . import gate
 from .judges import make_judge
 from .metrics import (
@@ -26,7 +28,7 @@ from .metrics import (
     by_name,
 )
 from .report import text_chart, write_reports
-from .runner import CachedEmbedder, RunResult, run_items
+from .runner import CachedEmbedder, RunResult, run_items, vector_file
 from .sets import EvalSet, EvalSetError, XquadSpec, build_xquad_set, load_set_dir
 
 # the targets for XQuAD dev (offline default, news distractors) are its floors
@@ -143,9 +145,16 @@ def build_assistants(
     assistants = {}
     for variant, paths in eval_set.corpora.items():
         variant_settings = settings.model_copy(update={"index_dir": cache / f"index-{variant}"})
-        assistant = Assistant.from_settings(
-            variant_settings, embedder=embedder, chat_model=chat_model
-        )
+        try:
+            assistant = Assistant.from_settings(
+                variant_settings, embedder=embedder, chat_model=chat_model
+            )
+        except IndexMismatchError as exc:  # a cached index of other settings: build it anew
+            print(f"[{variant}] rebuilding the cached index: {exc}", file=sys.stderr)
+            shutil.rmtree(variant_settings.index_dir)
+            assistant = Assistant.from_settings(
+                variant_settings, embedder=embedder, chat_model=chat_model
+            )
         for path in paths:  # prune only with one source: pruning would drop the others
             report = assistant.ingest(path, prune=len(paths) == 1)
             print(f"[{variant}] {path}: {report.summary()}", file=sys.stderr)
@@ -162,7 +171,8 @@ def run_eval(args, settings: Settings, embedder=None, chat_model=None) -> int:
     if not eval_set.items:  # the feedback set before its first review
         print(f"set {eval_set.name} has no items yet: nothing to gate")
         return 0
-    cached = CachedEmbedder(embedder or make_embeddings(settings), cache / "vectors.npz")
+    inner = embedder or make_embeddings(settings)
+    cached = CachedEmbedder(inner, vector_file(cache, inner))
     assistants = build_assistants(eval_set, settings, cache, cached, chat_model)
     cached.save()
     judge = make_judge(args.judge or settings.eval_judge, settings, cached, chat_model)

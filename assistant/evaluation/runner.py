@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..ingest.chunking import content_hash
 from ..records import Answer, AskRequest
+from ..stored import content_hash
 from . import metrics as m
 from .judges import Judge
 from .sets import FULL, EvalItem, EvalSet
@@ -26,19 +26,33 @@ from .sets import FULL, EvalItem, EvalSet
 STAGES = ("embed_query", "search", "answer", "cite", "total")
 
 
+def vector_file(folder: Path, embedder) -> Path:
+    """The cache file of one embedder at one version under ``folder``: vectors of another
+    model (or of the same model at another version) are never read for this one."""
+    key = content_hash(embedder.name, str(getattr(embedder, "version", "")))
+    return folder / f"vectors-{key[:16]}.npz"
+
+
 class CachedEmbedder:
-    """Wraps an embedder; passage vectors are kept by content hash and saved to ``path``."""
+    """Wraps an embedder; passage vectors are kept by content hash and saved to ``path``
+    (one file per embedder and version, ``vector_file``; the file also names them, and a
+    file that names another is not read)."""
 
     def __init__(self, embedder, path: Path | None = None):
         self.inner = embedder
         self.name = embedder.name
+        self.version = str(getattr(embedder, "version", ""))
         self.dim = embedder.dim
         self.batch_size = embedder.batch_size
         self.path = path
         self._vectors: dict[str, np.ndarray] = {}
         if path is not None and path.is_file():
             with np.load(path) as data:
-                self._vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
+                made_by = (
+                    (str(data["embedder"]), str(data["version"])) if "embedder" in data else ()
+                )
+                if made_by == (self.name, self.version):
+                    self._vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
 
     def embed_passages(self, texts: Sequence[str], progress=None) -> np.ndarray:
         """Cached vectors; unknown texts are embedded by the wrapped embedder."""
@@ -65,7 +79,13 @@ class CachedEmbedder:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         keys = list(self._vectors)
         tmp = self.path.with_name(self.path.stem + ".tmp.npz")
-        np.savez(tmp, keys=np.array(keys), vectors=np.vstack([self._vectors[k] for k in keys]))
+        np.savez(
+            tmp,
+            keys=np.array(keys),
+            vectors=np.vstack([self._vectors[k] for k in keys]),
+            embedder=np.array(self.name),
+            version=np.array(self.version),
+        )
         tmp.replace(self.path)
 
 

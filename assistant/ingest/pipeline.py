@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..index import WRITE_BATCH, ArticleState, ChromaIndex
+from ..index import WRITE_BATCH, ChromaIndex
 from ..keywords import KeywordIndex
 from ..providers import Embedder
 from ..records import Article
+from ..stored import ArticleState
 from .chunking import Chunker, article_version
 from .copystore import CopyRow, CopyStore
 from .loaders import Skipped, iter_articles

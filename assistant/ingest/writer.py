@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..index import ArticleState, ChromaIndex, SentenceRow
+from ..index import ChromaIndex
 from ..keywords import KeywordIndex
 from ..providers import Embedder
 from ..records import Article, Chunk
+from ..stored import ArticleState, SentenceRow
 
 FLUSH_TEXTS = 64
 

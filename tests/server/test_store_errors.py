@@ -10,6 +10,7 @@ from chromadb.errors import InternalError
 
 from assistant.errors import AssistantError, StoreError
 from assistant.index import ChromaIndex
+from assistant.stored import BuildRecord
 
 from .conftest import TROOPS_QUESTION
 
@@ -84,7 +85,7 @@ def test_opening_a_failing_store_is_a_store_error():
         r"get_or_create_collection in collection news, got "
         r"DatabaseError: file is not a database$",
     ):
-        ChromaIndex(BrokenClient(), "news", "fake/hashing-256", 256)
+        ChromaIndex(BrokenClient(), "news", BuildRecord("fake/hashing-256", dimension=256))
 
 
 def test_other_exceptions_keep_their_type(indexed, monkeypatch):
@@ -110,7 +111,7 @@ def test_ask_answers_503_store_error_when_the_store_fails(client, indexed, monke
 
 
 def _sentence_row():
-    from assistant.index import SentenceRow
+    from assistant.stored import SentenceRow
 
     return SentenceRow(
         id="s1",
