@@ -32,3 +32,17 @@ def open_stores(settings: Settings, embedder, client=None) -> tuple[ChromaIndex,
         build_record(settings, embedder),
     )
     return index, KeywordIndex(settings.index_dir / f"{settings.collection}.keywords.sqlite3")
+
+
+def discard(settings: Settings) -> None:
+    """Empty the configured collection's stores, for a cached index that must be built
+    anew (``assistant eval``). Through the client, not by deleting the folder: Chroma keeps
+    an open on-disk index per path for the whole process."""
+    client = make_chroma_client(settings)
+    name = settings.collection
+    existing = {c.name for c in client.list_collections()}
+    for collection in (name, f"{name}_sentences"):
+        if collection in existing:
+            client.delete_collection(collection)
+    for suffix in ("keywords", "copies"):
+        (settings.index_dir / f"{name}.{suffix}.sqlite3").unlink(missing_ok=True)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import shutil
 import sys
 from pathlib import Path
 
 from ..config import PROJECT_ROOT, Settings
 from ..errors import IndexMismatchError
+from ..stores import discard
 from . import gate
 from .judges import make_judge
 from .metrics import (
@@ -151,7 +151,7 @@ def build_assistants(
             )
         except IndexMismatchError as exc:  # a cached index of other settings: build it anew
             print(f"[{variant}] rebuilding the cached index: {exc}", file=sys.stderr)
-            shutil.rmtree(variant_settings.index_dir)
+            discard(variant_settings)
             assistant = Assistant.from_settings(
                 variant_settings, embedder=embedder, chat_model=chat_model
             )

@@ -13,7 +13,7 @@ from assistant import load_settings
 from assistant.__main__ import _parser
 from assistant.evaluation.command import run_eval
 from assistant.evaluation.judges import OfflineJudge
-from assistant.evaluation.runner import CachedEmbedder, run_items
+from assistant.evaluation.runner import CachedEmbedder, run_items, vector_file
 from assistant.evaluation.sets import FULL, EvalItem, EvalSet
 from assistant.providers import HashingEmbedder
 from assistant.records import Filters
@@ -180,3 +180,38 @@ def test_an_items_filters_and_timeline_reach_the_assistant(fake_assistant, corpu
     run = run_items({FULL: fake_assistant}, EvalSet("f", [item], {}), OfflineJudge(), None, {})
     assert [(r.filters, r.timeline) for r in asked] == [(english, False)]
     assert run.items[0].ranked_articles == ["weather"]  # the German article is filtered out
+
+
+def test_a_cached_eval_index_of_other_chunk_settings_is_rebuilt(tmp_path, capsys):
+    """A chunking change must not be measured on the old chunks: the cached index refuses
+    the new settings and ``assistant eval`` builds it anew, saying so."""
+    write_squad(tmp_path / "xquad-dev.de.json", ["Alpha", "Beta"])
+    argv = ["eval", "--set", "xquad-de", "--no-removed", "--index", str(tmp_path / "ix"),
+            "--out", str(tmp_path / "out")]  # fmt: skip
+    model = write_fake_model(tmp_path / "answer-model.json")
+    for tokens in (200, 40):
+        settings = load_settings(
+            embeddings="fake", eval_data_dir=tmp_path, answer_model=model, chunk_tokens=tokens,
+            chunk_overlap=10,
+        )  # fmt: skip
+        run_eval(_parser().parse_args(argv), settings, embedder=HashingEmbedder())
+    err = capsys.readouterr().err
+    assert "[full] rebuilding the cached index: " in err
+    assert "chunk_tokens: index built with 200, settings say 40" in err
+    from assistant.stores import open_stores
+
+    index, _ = open_stores(settings.model_copy(update={"index_dir": tmp_path / "ix/index-full"}),
+                           HashingEmbedder())  # fmt: skip
+    assert max(m["token_count"] for m in index.chunk_metadatas()[1]) <= 40
+
+
+def test_the_vector_cache_is_one_file_per_embedder_and_version(tmp_path):
+    first, other = HashingEmbedder(), HashingEmbedder()
+    other.version = "2"
+    assert vector_file(tmp_path, first) != vector_file(tmp_path, other)
+    cached = CachedEmbedder(first, tmp_path / "v.npz")
+    cached.embed_passages(["a b"])
+    cached.save()
+    assert len(CachedEmbedder(first, tmp_path / "v.npz")._vectors) == 1
+    # a file written for another version is not read, even at the same path
+    assert CachedEmbedder(other, tmp_path / "v.npz")._vectors == {}
