@@ -83,6 +83,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-removed", action="store_true", help="XQuAD: skip the removed-article decline test"
     )
+    parser.add_argument(
+        "--full-corpus",
+        action="store_true",
+        help="news sets: the whole shared corpus (first + also) instead of the fixed one (ids)",
+    )
     parser.add_argument("--judge", choices=("offline", "llm"), help="default: settings")
     parser.add_argument(
         "--judge-check",
@@ -98,7 +103,9 @@ def resolve_set(args, settings: Settings, cache: Path) -> EvalSet:
     name = args.set_name
     folder = settings.evals_dir / name
     if (folder / "set.json").is_file():
-        return load_set_dir(folder, PROJECT_ROOT, cache, settings.eval_data_dir)
+        return load_set_dir(
+            folder, PROJECT_ROOT, cache, settings.eval_data_dir, full=args.full_corpus
+        )
     if name in ("xquad-de", "xquad-en"):
         language = name[-2:]
         data = settings.eval_data_dir
@@ -133,7 +140,7 @@ def cache_dir(args) -> Path:
     if args.set_name.startswith("xquad-"):
         n = "all" if args.distractors is None else args.distractors
         return Path(".index") / "eval" / f"xquad-{n}{'' if args.no_removed else '-r'}"
-    return Path(".index") / "eval" / args.set_name
+    return Path(".index") / "eval" / (args.set_name + ("-full" if args.full_corpus else ""))
 
 
 def build_assistants(

@@ -116,14 +116,19 @@ def load_jsonl_items(path: Path) -> list[EvalItem]:
 
 
 def load_set_dir(
-    folder: Path, root: Path, cache: Path | None = None, data_dir: Path | None = None
+    folder: Path,
+    root: Path,
+    cache: Path | None = None,
+    data_dir: Path | None = None,
+    full: bool = False,
 ) -> EvalSet:
     """A set folder: ``items.jsonl`` plus ``set.json`` naming its corpus, floors, tolerance.
 
     Corpus paths in ``set.json`` are relative to the project ``root``, or to the set's own
     folder when they start with ``./`` (a set that carries its corpus); ``shared_corpus``
     (``{"10kgnad-test.csv": 300, ...}``) adds the first articles of shared news files,
-    written as JSONL under ``cache``.
+    written as JSONL under ``cache``. Where it lists ``ids`` (the fixed corpus), those
+    articles are the corpus, unless ``full`` asks for the whole ``first`` + ``also``.
     """
     manifest_path = folder / "set.json"
     if not manifest_path.is_file():
@@ -140,11 +145,14 @@ def load_set_dir(
                 f"and the data folder, got {cache} and {data_dir}"
             )
         corpora.setdefault(FULL, []).append(
-            shared_corpus(manifest["shared_corpus"], data_dir, cache / "corpus-shared")
+            shared_corpus(manifest["shared_corpus"], data_dir, cache / "corpus-shared", full)
         )
+    items = load_jsonl_items(folder / "items.jsonl")
+    if not full:
+        check_fixed_corpus(folder.name, manifest.get("shared_corpus") or {}, items)
     return EvalSet(
         name=folder.name,
-        items=load_jsonl_items(folder / "items.jsonl"),
+        items=items,
         corpora=corpora,
         floors=dict(manifest.get("floors", {})),
         tolerance=float(manifest.get("tolerance", 0.05)),
@@ -280,9 +288,12 @@ def english_news(csv_path: Path, limit: int | None = None) -> list[dict]:
 SHARED_READERS = {"10kgnad-test.csv": news_distractors, "news-en.csv": english_news}
 
 
-def shared_corpus(spec: dict[str, int | dict | None], data_dir: Path, folder: Path) -> Path:
+def shared_corpus(
+    spec: dict[str, int | dict | None], data_dir: Path, folder: Path, full: bool = False
+) -> Path:
     """Write the articles of each shared news file named in ``spec`` under ``folder``: the
-    first N (``N`` or ``{"first": N}``), plus the rows listed in ``"also"`` (article ids)."""
+    first N (``N`` or ``{"first": N}``), plus the rows listed in ``"also"`` (article ids);
+    or, where ``"ids"`` lists the fixed corpus and ``full`` is false, exactly those rows."""
     for name, value in spec.items():
         if name not in SHARED_READERS:
             raise EvalSetError(
@@ -291,16 +302,19 @@ def shared_corpus(spec: dict[str, int | dict | None], data_dir: Path, folder: Pa
         path = data_dir / name
         if not path.is_file():
             raise EvalSetError(f"the set's corpus needs {path} (shared data)")
-        write_jsonl(folder / f"{Path(name).stem}.jsonl", shared_rows(name, path, value))
+        write_jsonl(folder / f"{Path(name).stem}.jsonl", shared_rows(name, path, value, full))
     return folder
 
 
-def shared_rows(name: str, path: Path, value: int | dict | None) -> list[dict]:
+def shared_rows(name: str, path: Path, value: int | dict | None, full: bool = False) -> list[dict]:
     """The records ``value`` selects from one shared file (see ``shared_corpus``)."""
     spec: dict = value if isinstance(value, dict) else {"first": value}
-    unknown = set(spec) - {"first", "also"}
+    unknown = set(spec) - {"first", "also", "ids"}
     if unknown:
-        raise EvalSetError(f"expected 'first' and 'also' for {name}, got {sorted(unknown)}")
+        raise EvalSetError(f"expected 'first', 'also' and 'ids' for {name}, got {sorted(unknown)}")
+    if spec.get("ids") and not full:
+        fixed = {str(i) for i in spec["ids"]}
+        return [r for r in SHARED_READERS[name](path, None) if r["id"] in fixed]
     records = SHARED_READERS[name](path, spec.get("first"))
     also = {str(a) for a in spec.get("also", ())}
     if also:
@@ -309,6 +323,21 @@ def shared_rows(name: str, path: Path, value: int | dict | None) -> list[dict]:
             r for r in SHARED_READERS[name](path, None) if r["id"] in also and r["id"] not in have
         ]
     return records
+
+
+def check_fixed_corpus(name: str, spec: dict, items: list[EvalItem]) -> None:
+    """A fixed corpus (``ids``) must hold every article an item names as gold, story or
+    copy: a missing one would turn a hard item into an easy decline."""
+    fixed = {str(i) for v in spec.values() if isinstance(v, dict) for i in v.get("ids", ())}
+    if not fixed:
+        return
+    named = {a for i in items for a in (*i.gold_articles, *i.story, *i.also_reported_by)}
+    missing = sorted(named - fixed)
+    if missing:
+        raise EvalSetError(
+            f"set {name}: expected the fixed corpus ('ids') to hold every gold, story and copy "
+            f"article, got {len(missing)} missing: {', '.join(missing[:10])}"
+        )
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:

@@ -51,7 +51,12 @@ def retrievers_for(
     """The set's items and one Retriever per corpus variant (indexes built when needed,
     under ``root`` instead of ``.index/eval`` when given: e.g. for other chunk vectors)."""
     args = argparse.Namespace(
-        set_name=set_name, distractors=None, no_removed=False, limit=None, index=None
+        set_name=set_name,
+        distractors=None,
+        no_removed=False,
+        limit=None,
+        index=None,
+        full_corpus=True,  # fit on a news set's whole corpus, not the gate's fixed one
     )
     cache = cache_dir(args)
     cache = root / cache.name if root else cache

@@ -184,3 +184,48 @@ def test_a_corpus_path_starting_with_dot_slash_is_the_sets_own(tmp_path):
     (folder / "set.json").write_text(json.dumps({"corpora": corpora}))
     loaded = load_set_dir(folder, tmp_path / "root")
     assert loaded.corpora == {"full": [folder / "corpus", tmp_path / "root" / "corpus"]}
+
+
+def write_news_set(tmp_path: Path, ids: list[str], gold: str = "en-2") -> tuple[Path, Path]:
+    """A news-en.csv of five rows and a set over it whose fixed corpus is ``ids``."""
+    import csv
+
+    data = tmp_path / "data"
+    data.mkdir(exist_ok=True)
+    with open(data / "news-en.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["article_id", "publish_date", "article_source_link", "title",
+                         "subtitle", "text"])  # fmt: skip
+        for n in range(1, 6):
+            writer.writerow([n, "2017/2/7", f"http://site{n}.example/a", f"T{n}", "", f"Text {n}."])
+    folder = tmp_path / "news"
+    folder.mkdir(exist_ok=True)
+    spec = {"news-en.csv": {"first": 3, "also": ["en-5"], "ids": ids}}
+    manifest = {"corpora": {"full": []}, "shared_corpus": spec}
+    (folder / "set.json").write_text(json.dumps(manifest), encoding="utf-8")
+    item = {"id": "q", "question": "Q?", "language": "en", "answerable": True,
+            "answers": ["Text"], "gold_articles": [gold]}  # fmt: skip
+    (folder / "items.jsonl").write_text(json.dumps(item) + "\n", encoding="utf-8")
+    return folder, data
+
+
+def _corpus_ids(eval_set) -> list[str]:
+    (folder,) = eval_set.corpora[FULL]
+    lines = (folder / "news-en.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["id"] for line in lines]
+
+
+def test_a_fixed_corpus_holds_exactly_its_ids_and_the_full_one_first_and_also(tmp_path):
+    folder, data = write_news_set(tmp_path, ["en-2", "en-5"])
+    fixed = load_set_dir(folder, ROOT, tmp_path / "fixed", data)
+    assert _corpus_ids(fixed) == ["en-2", "en-5"]
+    whole = load_set_dir(folder, ROOT, tmp_path / "whole", data, full=True)
+    assert _corpus_ids(whole) == ["en-1", "en-2", "en-3", "en-5"]
+
+
+def test_a_fixed_corpus_without_a_gold_article_is_refused(tmp_path):
+    folder, data = write_news_set(tmp_path, ["en-1", "en-5"], gold="en-2")
+    with pytest.raises(EvalSetError, match=r"hold every gold, story and copy article, got 1 "
+                       r"missing: en-2"):  # fmt: skip
+        load_set_dir(folder, ROOT, tmp_path / "c", data)
+    assert load_set_dir(folder, ROOT, tmp_path / "c", data, full=True).items  # full: no check
