@@ -16,9 +16,10 @@ fi
 # Dependency audit against the lock (skips with its reason where the data is unreachable).
 bash scripts/audit.sh
 # Tests run in a private network namespace (loopback only) when the kernel allows it;
-# the socket guard in tests/conftest.py refuses outside connections either way.
+# the socket guard in tests/conftest.py refuses outside connections either way. The 15
+# slowest tests are listed at the end (a test over 30 s says why in its docstring).
 if unshare -n true 2>/dev/null; then
-  exec unshare -n sh -c 'ip link set lo up 2>/dev/null || true; exec .venv/bin/python -m pytest "$@"' sh "$@"
+  exec unshare -n sh -c 'ip link set lo up 2>/dev/null || true; exec .venv/bin/python -m pytest --durations=15 "$@"' sh "$@"
 fi
 echo "note: cannot create a network namespace here; relying on the socket guard" >&2
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest --durations=15 "$@"

@@ -70,15 +70,16 @@ def _parser() -> argparse.ArgumentParser:
     for command in (ingest, ask, serve, mcp, watch, *chat, *kept):
         command.add_argument("--index", type=Path, help="index directory (default .index)")
     evaluate = sub.add_parser("eval", help="run an eval set and apply the release gate")
-    evaluate.add_argument("--index", type=Path, help="index cache (default .index/eval/SET)")
+    evaluate.add_argument("--index", type=Path, help="index cache (default INDEX_DIR/eval/SET)")
     from .evaluation.command import add_arguments
 
     add_arguments(evaluate)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``assistant`` command; returns the exit status."""
+def main(argv: Sequence[str] | None = None, *, embedder=None) -> int:
+    """Entry point of the ``assistant`` command; returns the exit status. ``embedder``
+    replaces the one the settings name (a seam for tests that share one loaded model)."""
     args = _parser().parse_args(argv)
     try:
         from .chain import Assistant
@@ -87,14 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "eval":  # builds its own assistants, one per corpus variant
             from .evaluation.command import main as run_eval
 
-            return run_eval(args, load_settings())
+            return run_eval(args, load_settings(), embedder)
         overrides = {"index_dir": args.index} if args.index else {}
         overrides.update({k: v for k in ("host", "port") if (v := getattr(args, k, None))})
         settings = load_settings(**overrides)
         if args.command in ("conversations", "feedback"):  # the store; review: the index too
             from .conversations.command import main as run_kept
 
-            return run_kept(args, settings, lambda: open_assistant(settings))
+            return run_kept(args, settings, lambda: open_assistant(settings, embedder))
         if args.command == "serve":  # refuse an open public bind before loading anything
             from .server.security import check_exposure
 
@@ -102,8 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in READS_INDEX:
             require_index(settings)
         with _stdout_to_stderr() if args.command == "mcp" else contextlib.nullcontext():
-            assistant = Assistant.from_settings(settings)  # mcp: stdout is the protocol stream
-        return COMMANDS[args.command](assistant, args)
+            assistant = Assistant.from_settings(settings, embedder=embedder)  # mcp: stdout=protocol
+        with assistant:
+            return COMMANDS[args.command](assistant, args)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -114,12 +116,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 READS_INDEX = ("ask", "chat", "serve", "mcp")  # ingest creates the index; these only read it
 
 
-def open_assistant(settings: Settings):
+def open_assistant(settings: Settings, embedder=None):
     """The Assistant on an index that exists (see ``require_index``)."""
     from .chain import Assistant
 
     require_index(settings)
-    return Assistant.from_settings(settings)
+    return Assistant.from_settings(settings, embedder=embedder)
 
 
 def require_index(settings: Settings) -> None:
@@ -175,7 +177,14 @@ def ask_request(args, question: str) -> AskRequest:
     filters = Filters.parse(args.language, args.source, args.published_from, args.published_to)
     as_of = parse_as_of(args.as_of)
     timeline, conversation = getattr(args, "timeline", None), getattr(args, "conversation", None)
-    return AskRequest(question, (), filters, args.top_k, as_of, timeline, conversation)
+    return AskRequest(
+        question=question,
+        filters=filters,
+        top_k=args.top_k,
+        as_of=as_of,
+        timeline=timeline,
+        conversation_id=conversation,
+    )
 
 
 def _ask_many(assistant, args) -> int:
@@ -241,7 +250,7 @@ def _chat(assistant, args) -> int:
             return 0
         try:
             answer = conversations.ask(
-                AskRequest(question, tuple(history), conversation_id=conversation)
+                AskRequest(question=question, history=tuple(history), conversation_id=conversation)
             )
             print(render_answer(answer) + "\n")
             history.append((question, answer.answer))  # when storing is off

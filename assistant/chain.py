@@ -80,6 +80,7 @@ class Turn:
     window: DateWindow | None = None  # the date window the question names (dates.py)
     timeline: bool = False  # answered as dated quotes in date order (answer/timeline.py)
     trace: TurnTrace = NO_TRACE  # this question's spans (tracing.py); records nothing when off
+    started: float = 0.0  # perf_counter() when prepare began: ``total`` is measured from it
 
     @property
     def searched(self) -> Retrieval:
@@ -129,6 +130,7 @@ class Assistant:
         self.condenser = condenser or RuleCondenser()
         self.tracer = tracer if tracer is not None else make_tracer(settings)
         self.chain = self._compile()
+        self.ranking = self._compile_ranking()
 
     @classmethod
     def from_settings(
@@ -161,6 +163,17 @@ class Assistant:
             condenser=make_condenser(settings, chat_model),
             tracer=tracer,
         )
+
+    def close(self) -> None:
+        """Release what the Assistant started: the retriever's worker threads. The server,
+        MCP and the CLI call it on the way out; ``with Assistant.from_settings() as a:``."""
+        self.retriever.close()
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # --- indexing ----------------------------------------------------------------
     def ingest(
@@ -208,7 +221,9 @@ class Assistant:
         request = (
             question
             if isinstance(question, AskRequest)
-            else AskRequest(question, tuple(history), filters or Filters(), top_k)
+            else AskRequest(
+                question=question, history=tuple(history), filters=filters or Filters(), top_k=top_k
+            )
         )
         trace = self.tracer.start(request)
         events = self.chain.stream((request, trace))
@@ -225,6 +240,22 @@ class Assistant:
             trace.failed(exc)
             raise
 
+    def search(self, request: AskRequest) -> tuple[str, Evidence]:
+        """The query and its ranked evidence, without drafting an answer (MCP ``search``):
+        the same prepare, retrieve and rank stages as ``ask``; raises an AssistantError."""
+        turn = self.ranking.invoke((request, NO_TRACE))
+        return turn.query, turn.ranked
+
+    def _compile_ranking(self):
+        """prepare | retrieve | rank: the answer path up to the evidence, built once."""
+        from langchain_core.runnables import RunnableLambda
+
+        return (
+            RunnableLambda(self._prepare, name="prepare")
+            | RunnableLambda(self._retrieve, name="retrieve")
+            | RunnableLambda(self._rank, name="rank")
+        )
+
     def _compile(self):
         """The runnable, built once: prepare | retrieve | rank | answer (streamed)."""
         from langchain_core.runnables import RunnableGenerator, RunnableLambda
@@ -238,10 +269,12 @@ class Assistant:
 
     def _prepare(self, asked: tuple[AskRequest, TurnTrace]) -> Turn:
         request, trace = asked
+        started = time.perf_counter()
         with trace.stage("prepare") as span:
             turn = self._prepared(request, span)
             span.describe(prepare_attributes, turn)
-            return replace(turn, trace=trace)
+        prepared = turn.timed(prepare=(time.perf_counter() - started) * 1000)
+        return replace(turn, trace=trace, started=started, timings_ms=prepared)
 
     def _prepared(self, request: AskRequest, span: Stage) -> Turn:
         question = " ".join(str(request.question or "").split())
@@ -355,7 +388,7 @@ class Assistant:
             replace(c, also_reported_by=self.copies.reported_by(c.article_id)) for c in citations
         ]
         timings = dict(turn.timed(cite=(time.perf_counter() - started) * 1000))
-        timings["total"] = sum(timings.values())
+        timings["total"] = (time.perf_counter() - turn.started) * 1000  # prepare to cite
         return Answer(
             question=turn.request.question,
             answer=draft.text,
@@ -369,6 +402,7 @@ class Assistant:
             confidence=turn.ranked.confidence,
             lead=draft.lead,
             ranked_articles=turn.ranked.ranked_articles,
+            pool_articles=turn.ranked.pool_articles,
             timings_ms=timings,
             date_window=turn.window,
             timeline=turn.timeline,

@@ -245,4 +245,5 @@ def prefer_latest(retrieval: Retrieval, margin: float = LATEST_MARGIN) -> Retrie
         return retrieval
     older = {c.chunk.id for c in near if c.chunk.published and c.chunk.published < newest}
     kept = tuple(c for c in candidates if c.chunk.id not in older)
-    return replace(retrieval, candidates=kept)
+    aside = tuple(c for c in candidates if c.chunk.id in older)
+    return replace(retrieval, candidates=kept, set_aside=(*retrieval.set_aside, *aside))

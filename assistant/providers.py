@@ -165,8 +165,9 @@ class OpenAIEmbedder(BatchedEmbedder):
         self.dim = vectors.shape[-1] if vectors.size else self.dim
         return vectors
 
-    def embed_query(self, text: str) -> np.ndarray:
-        return _normalised(self._call(self._queries.embed_query, text))
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Questions, in one request with the query role (what retrieval calls)."""
+        return _normalised(self._call(self._queries.embed_documents, list(texts)))
 
     def _call(self, method, arg):
         try:

@@ -73,9 +73,11 @@ def parse_day(label: str, value: str | date | None) -> date | None:
         raise QuestionError(f"expected {label} as YYYY-MM-DD, got {value!r}") from None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AskRequest:
-    """One question as every channel asks it: CLI, Python, HTTP, OpenAI, MCP, the UI."""
+    """One question as every channel asks it: CLI, Python, HTTP, OpenAI, MCP, the UI.
+    Keyword arguments only: six channels build it, and by position a new field would
+    shift every later one silently."""
 
     question: str
     history: tuple[tuple[str, str], ...] = ()  # earlier (question, answer) turns
@@ -169,6 +171,7 @@ class Retrieval:
     candidates: tuple[Candidate, ...]  # best chunk similarity first
     focus: tuple[str, ...] = ()  # the query's heaviest words, each left out once
     timings_ms: dict[str, float] = field(default_factory=dict)
+    set_aside: tuple[Candidate, ...] = ()  # near-top older reports a "latest" question drops
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,7 @@ class Evidence:
     answerable: bool
     confidence: float  # probability that the articles answer the question, 0..1
     ranked_articles: tuple[str, ...] = ()  # article of each ranked chunk, 10 deep (for hit@k)
+    pool_articles: tuple[str, ...] = ()  # every candidate's article, set-aside ones too
 
 
 @dataclass(frozen=True)
@@ -267,6 +271,7 @@ class Answer:
     confidence: float = 0.0  # the answer model's probability that the articles answer
     lead: str = ""  # the value the answer opens with, verbatim from the first citation
     ranked_articles: tuple[str, ...] = ()  # article of each ranked chunk, 10 deep (for hit@k)
+    pool_articles: tuple[str, ...] = ()  # article of every retrieval candidate (eval corpora)
     timings_ms: dict[str, float] = field(default_factory=dict)
     date_window: DateWindow | None = None  # the question's date window; None: it named none
     timeline: bool = False  # answered as dated quotes in date order (answer/timeline.py)

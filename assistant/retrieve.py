@@ -131,6 +131,13 @@ class Retriever:
             {"embed_query": (t1 - t0) * 1000, "search": (t2 - t1) * 1000},
         )
 
+    def close(self) -> None:
+        """Stop the worker threads (a later search starts new ones)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
     def _workers(self) -> ThreadPoolExecutor:
         """The threads that run the keyword search, the focus embedding and the sentence
         search beside the main query's embedding and chunk search (made on first use)."""

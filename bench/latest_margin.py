@@ -34,7 +34,7 @@ def measure(assistant: Assistant, items: list, margin: float) -> dict:
     chain_module.prefer_latest = lambda retrieval: prefer_latest(retrieval, margin)
     hits = correct = 0
     for item in items:
-        answer = assistant.ask(AskRequest(item.question, as_of=item.as_of))
+        answer = assistant.ask(AskRequest(question=item.question, as_of=item.as_of))
         first = answer.ranked_articles[:1]
         hits += bool(first) and first[0] in item.gold_articles
         text = " ".join(s.text for s in answer.sentences) if answer.answerable else ""

@@ -156,7 +156,7 @@ def time_one(assistant, plain, question: str, language: str) -> tuple[float, flo
     ours = time.perf_counter()
     plain.similarity_search_by_vector(assistant.embedder.embed_query(question).tolist(), 10)
     dense = time.perf_counter()
-    assistant.ask(AskRequest(question))
+    assistant.ask(AskRequest(question=question))
     done = time.perf_counter()
     return (ours - started) * 1000, (dense - ours) * 1000, (done - dense) * 1000
 

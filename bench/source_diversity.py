@@ -50,8 +50,8 @@ def run_set(name: str, agree: float) -> dict:
     for item in eval_set.items:
         if not item.answerable or item.variant != "full" or item.kind == "timeline":
             continue
-        turn = assistant._prepare(AskRequest(item.question, item.history, as_of=item.as_of))
-        evidence = assistant._rank(assistant._retrieve(turn)).ranked
+        request = AskRequest(question=item.question, history=item.history, as_of=item.as_of)
+        _, evidence = assistant.search(request)
         if not evidence.answerable:
             continue
         before, after = plain_pick(evidence, most, margin), pick(evidence, most, margin, agree)

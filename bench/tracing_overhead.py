@@ -74,7 +74,7 @@ def timed_ask(assistant: Assistant, question: str) -> float:
 def hooks_off_us(assistant: Assistant, question: str, rounds: int = 20_000) -> float:
     """The tracing-off calls of one turn: start, five no-op stages, describe, answered."""
     answer = assistant.ask(question)
-    request = AskRequest(question)
+    request = AskRequest(question=question)
     tracer = Tracer()
     started = time.perf_counter()
     for _ in range(rounds):

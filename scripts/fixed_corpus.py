@@ -40,7 +40,9 @@ VERDICTS = (
 
 
 def item_articles(item: dict, story: dict[str, list[str]]) -> set[str]:
-    """Every article one item of a full-corpus report depends on."""
+    """The articles one item of a full-corpus report names: gold, story, copies, the
+    ranked chunks' (10 deep) and the cited ones (not its whole candidate pool, see
+    ``widen``)."""
     cited = {c["article_id"] for c in item["citations"]}
     copies = {r for c in item["citations"] for r in c["also_reported_by"]}
     return (
@@ -57,43 +59,76 @@ def natural(article_id: str) -> list:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", article_id)]
 
 
-def pick(set_name: str, report_path: Path) -> list[str]:
-    """Write the fixed corpus (``ids``) of ``set_name`` into its ``set.json``."""
+def read_set(set_name: str) -> tuple[Path, dict, dict[str, list[str]]]:
+    """The set's folder, its manifest, and each item's story and copy articles."""
     folder = ROOT / "evals" / set_name
     manifest = json.loads((folder / "set.json").read_text(encoding="utf-8"))
     lines = (folder / "items.jsonl").read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in lines if line.strip()]
     story = {r["id"]: [*r.get("story", ()), *r.get("also_reported_by", ())] for r in records}
+    return folder, manifest, story
+
+
+def read_items(report_path: Path) -> dict[str, dict]:
+    """The items of one report.json by id."""
     report = json.loads(report_path.read_text(encoding="utf-8"))
-    if {i["id"] for i in report["items"]} != set(story):
-        sys.exit(f"expected a report of every item of {set_name}, got another set of items")
-    ids: set[str] = set()
-    for item in report["items"]:
-        ids |= item_articles(item, story)
-    ordered = sorted(
-        ids, key=lambda a: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", a)]
-    )
+    return {i["id"]: i for i in report["items"]}
+
+
+def write_ids(folder: Path, manifest: dict, ids: set[str]) -> list[str]:
+    """Store ``ids`` as the set's fixed corpus (``shared_corpus`` ... ``ids``)."""
+    ordered = sorted(ids, key=natural)
     (spec,) = manifest["shared_corpus"].values()  # one shared file per news set
     spec["ids"] = ordered
     (folder / "set.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return ordered
 
 
+def pick(set_name: str, report_path: Path) -> list[str]:
+    """Write the fixed corpus (``ids``) of ``set_name`` into its ``set.json``."""
+    folder, manifest, story = read_set(set_name)
+    items = read_items(report_path)
+    if set(items) != set(story):
+        sys.exit(f"expected a report of every item of {set_name}, got another set of items")
+    ids: set[str] = set()
+    for item in items.values():
+        ids |= item_articles(item, story)
+    return write_ids(folder, manifest, ids)
+
+
+def differing(a: dict, b: dict | None) -> list[str]:
+    """The verdicts two runs of one item disagree on ("answer" when only the text does)."""
+    if b is None:
+        return ["missing"]
+    differs = [v for v in VERDICTS if a["scores"].get(v) != b["scores"].get(v)]
+    return differs or (["answer"] if a["answer"] != b["answer"] else [])
+
+
+def widen(set_name: str, full_path: Path, fixed_path: Path) -> list[str]:
+    """Add the whole full-run candidate pool of every item the fixed run answers
+    differently: the articles that compete for its pool are what make it come out so."""
+    folder, manifest, _ = read_set(set_name)
+    full, fixed = read_items(full_path), read_items(fixed_path)
+    (spec,) = manifest["shared_corpus"].values()
+    ids = set(spec.get("ids", ()))
+    for item_id, item in full.items():
+        if differing(item, fixed.get(item_id)):
+            if "pool_articles" not in item:
+                sys.exit(f"expected pool_articles in {full_path}, got a report without them")
+            print(f"{item_id}: + {len(set(item['pool_articles']) - ids)} pool articles")
+            ids |= set(item["pool_articles"])
+    return write_ids(folder, manifest, ids)
+
+
 def compare(full_path: Path, fixed_path: Path) -> int:
     """Print the per-item agreement table; exit status 1 when an item disagrees."""
-    full = {i["id"]: i for i in json.loads(full_path.read_text(encoding="utf-8"))["items"]}
-    fixed = {i["id"]: i for i in json.loads(fixed_path.read_text(encoding="utf-8"))["items"]}
+    full, fixed = read_items(full_path), read_items(fixed_path)
     print("| item | same answer text | same verdicts | differs in |")
     print("|---|---|---|---|")
     disagree = 0
     for item_id, a in full.items():
-        b = fixed.get(item_id)
-        if b is None:
-            print(f"| {item_id} | - | - | missing from the fixed run |")
-            disagree += 1
-            continue
-        differs = [v for v in VERDICTS if a["scores"].get(v) != b["scores"].get(v)]
-        same_text = a["answer"] == b["answer"]
+        differs = [d for d in differing(a, fixed.get(item_id)) if d != "answer"]
+        same_text = item_id in fixed and a["answer"] == fixed[item_id]["answer"]
         disagree += bool(differs)
         print(f"| {item_id} | {'yes' if same_text else 'no'} | {'no' if differs else 'yes'} "
               f"| {', '.join(differs) or '-'} |")  # fmt: skip
@@ -109,12 +144,20 @@ def main() -> int:
     picking = sub.add_parser("pick", help="write the set's ids from a full-corpus report")
     picking.add_argument("--set", dest="set_name", required=True)
     picking.add_argument("--report", type=Path, required=True)
+    widening = sub.add_parser("widen", help="add the pools of items that disagree")
+    widening.add_argument("--set", dest="set_name", required=True)
+    widening.add_argument("full", type=Path)
+    widening.add_argument("fixed", type=Path)
     comparing = sub.add_parser("compare", help="per-item agreement of two reports")
     comparing.add_argument("full", type=Path)
     comparing.add_argument("fixed", type=Path)
     args = parser.parse_args()
     if args.command == "pick":
         ids = pick(args.set_name, args.report)
+        print(f"{len(ids)} articles in the fixed corpus of {args.set_name}")
+        return 0
+    if args.command == "widen":
+        ids = widen(args.set_name, args.full, args.fixed)
         print(f"{len(ids)} articles in the fixed corpus of {args.set_name}")
         return 0
     return compare(args.full, args.fixed)

@@ -17,7 +17,6 @@ from assistant import Assistant, load_settings
 from assistant.providers import HashingEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("ASSISTANT_TEST_DATA", ROOT.parent / "shared" / "data"))
 ATTEMPTED: list[object] = []  # outside addresses something tried to reach, for test_offline
 
 
@@ -52,7 +51,7 @@ def _offline_guard(monkeypatch):
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch):
     for key in list(os.environ):
-        if key.startswith(("ASSISTANT_", "OPENAI_")) and key != "ASSISTANT_TEST_DATA":
+        if key.startswith(("ASSISTANT_", "OPENAI_")) and key != "ASSISTANT_EVAL_DATA_DIR":
             monkeypatch.delenv(key)
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
@@ -129,13 +128,41 @@ def fake_settings(tmp_path: Path, fake_model: Path):
 
 @pytest.fixture
 def fake_assistant(fake_settings):
-    """An Assistant on the hashing embedder and real on-disk Chroma in a temp dir."""
+    """An Assistant on the hashing embedder, with Chroma in memory (half the time of an
+    on-disk index per test, measured): this test's own collection in the process's one
+    in-memory Chroma, deleted after. The keyword index stays in ``fake_settings.index_dir``.
+    Tests of what Chroma keeps on disk build their Assistant from ``fake_settings``."""
+    import uuid
+
+    import chromadb
+
+    client = chromadb.EphemeralClient()
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    settings = fake_settings.model_copy(update={"collection": name})
+    with Assistant.from_settings(settings, embedder=HashingEmbedder(), client=client) as bot:
+        yield bot
+    existing = {c.name for c in client.list_collections()}
+    for collection in {name, f"{name}_sentences"} & existing:
+        client.delete_collection(collection)
+
+
+@pytest.fixture
+def disk_assistant(fake_settings):
+    """The fake assistant on real on-disk Chroma in a temp dir, for tests that reopen the
+    index (the CLI, a restart) or read what Chroma wrote (a module overrides
+    ``fake_assistant`` with it)."""
     return Assistant.from_settings(fake_settings, embedder=HashingEmbedder())
 
 
+def shared_data() -> Path:
+    """Where the shared data is, found the one way ``assistant eval`` finds it: the setting
+    ``eval_data_dir`` (``ASSISTANT_EVAL_DATA_DIR``, default ../shared/data)."""
+    return load_settings().eval_data_dir
+
+
 def shared_file(name: str) -> Path:
-    """A file from ../shared/data, or skip the test when the data is absent."""
-    path = SHARED_DATA / name
+    """A file of the shared data, or skip the test when the data is absent (CI has it)."""
+    path = shared_data() / name
     if not path.is_file():
         pytest.skip(f"shared data {path} is absent")
     return path
@@ -161,3 +188,12 @@ def web_assistant(tmp_path, fake_model):
         fetch_min_interval_s=0,
     )
     return Assistant.from_settings(settings, embedder=HashingEmbedder())
+
+
+@pytest.fixture(scope="session")
+def e5():
+    """The embedded e5 model, loaded once per test session: tests whose subject is not the
+    loading share it (through ``Assistant.from_settings(embedder=)`` and ``main(embedder=)``)."""
+    from assistant.providers import E5Embedder
+
+    return E5Embedder()

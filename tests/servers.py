@@ -177,14 +177,20 @@ class ScriptedOpenAI:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
 
+    def vector(self, text: str) -> list[float]:
+        """The server's (unnormalised) vector of one text: a bag of words."""
+        vector = [0.0] * self.embedding_dim
+        for word in text.lower().split():
+            vector[sum(map(ord, word)) % self.embedding_dim] += 1.0
+        return vector
+
     def embeddings(self, body: dict) -> dict:
         texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
         data = []
-        for i, text in enumerate(texts):
-            vector = [0.0] * self.embedding_dim
-            for word in str(text).lower().split():
-                vector[sum(map(ord, word)) % self.embedding_dim] += 1.0
-            data.append({"object": "embedding", "index": i, "embedding": vector})
+        data = [
+            {"object": "embedding", "index": i, "embedding": self.vector(str(text))}
+            for i, text in enumerate(texts)
+        ]
         return {
             "object": "list",
             "data": data,

@@ -1,9 +1,11 @@
+import threading
+
 import pytest
 
 from assistant import Assistant, Filters
 from assistant.errors import ProviderError, QuestionError
 from assistant.providers import HashingEmbedder, make_chat_model
-from assistant.records import ErrorEvent, FinalAnswer, TextDelta
+from assistant.records import AskRequest, ErrorEvent, FinalAnswer, TextDelta
 
 TROOPS_Q = "Wie viele Soldaten hat Nordkorea nach Russland geschickt?"
 TROOPS_S = "Nordkorea hat nach Berichten fast 12.000 Soldaten nach Russland geschickt."
@@ -47,7 +49,10 @@ def test_extractive_answer_quotes_the_sentence_verbatim_with_its_citation(indexe
     ) == (1, "troops", "Truppen in Russland", "Testquelle", "2024-10-26", TROOPS_S)
     assert citation.text[citation.quote_start : citation.quote_end] == TROOPS_S
     assert answer.retrieved[0].chunk.id == citation.chunk_id
-    assert set(answer.timings_ms) >= {"embed_query", "search", "answer", "cite", "total"}
+    stages = {"prepare", "embed_query", "search", "rank", "answer", "cite"}
+    assert set(answer.timings_ms) >= stages | {"total"}
+    # total is the whole turn, prepare (condense, language, dates) included
+    assert answer.timings_ms["total"] >= sum(answer.timings_ms[s] for s in stages)
 
 
 def test_english_question_gets_an_english_frame(indexed):
@@ -162,3 +167,32 @@ def test_provider_failure_is_a_clear_error(fake_settings, corpus_dir):
         bot.ask(TROOPS_Q)
     [event] = [e for e in bot.stream(TROOPS_Q) if isinstance(e, ErrorEvent)]
     assert isinstance(event.error, ProviderError)
+
+
+def test_search_ranks_without_drafting_an_answer(indexed, monkeypatch):
+    """MCP ``search``: prepare, retrieve and rank as ``ask`` does, and nothing drafted."""
+    asked = indexed.ask(AskRequest(question=TROOPS_Q, top_k=2)).retrieved
+    drafted = []
+    monkeypatch.setattr(indexed.answerer, "stream", lambda *a: drafted.append(a) or iter(()))
+    query, evidence = indexed.search(AskRequest(question=f"  {TROOPS_Q} ", top_k=2))
+    assert query == TROOPS_Q and drafted == []
+    assert [r.rank for r in evidence.retrieved] == [1, 2]
+    assert evidence.retrieved[0].chunk.article_id == "troops"
+    assert [r.chunk.id for r in evidence.retrieved] == [r.chunk.id for r in asked]
+    with pytest.raises(QuestionError, match="expected a question"):
+        indexed.search(AskRequest(question=" "))
+
+
+def test_close_stops_the_retrievers_threads(indexed):
+    def workers():
+        return {t for t in threading.enumerate() if t.name.startswith("retrieve")}
+
+    others = workers()  # other Assistants' threads in this process
+    indexed.close()
+    indexed.ask(TROOPS_Q)
+    started = workers() - others
+    assert started
+    with indexed:  # close() on the way out
+        pass
+    assert not any(t.is_alive() for t in started)
+    assert indexed.ask(TROOPS_Q).answerable  # a later question starts them again

@@ -7,19 +7,19 @@ loader, the ingest pipeline and ``assistant ingest --strict`` nothing vanishes s
 from __future__ import annotations
 
 import datetime
-import functools
 import io
 import json
 import os
 import random
 import re
-import tempfile
+import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import unprivileged
 
 from assistant.__main__ import main
 from assistant.ingest.loaders import Skipped, iter_articles
@@ -224,23 +224,13 @@ def _load(folder: Path) -> tuple[list, list[Skipped]]:
     ]
 
 
-@functools.cache
-def _permissions_apply() -> bool:
-    """False for root (or CAP_DAC_OVERRIDE), which reads a mode-000 file anyway."""
-    with tempfile.TemporaryDirectory() as folder:
-        probe = Path(folder) / "probe"
-        probe.write_text("x")
-        probe.chmod(0)
-        try:
-            probe.read_text()
-        except PermissionError:
-            return True
-        return False
-
-
-def _skip_as_root(case: Case) -> None:
-    if case.needs_non_root and not _permissions_apply():
-        pytest.skip("root reads and lists anything; permissions cannot be tested as root")
+def test_permissions_apply_where_the_unreadable_cases_run(tmp_path):
+    """As root (CI) the cases below run without CAP_DAC_OVERRIDE (tests/unprivileged.py)."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text(GOOD)
+    secret.chmod(0)
+    done = unprivileged.run(["cat", str(secret)])
+    assert done.returncode == 1 and "Permission denied" in done.stderr
 
 
 def _folder(tmp_path: Path) -> Path:
@@ -257,13 +247,18 @@ def test_there_are_at_least_forty_distinct_bad_inputs():
 
 @pytest.mark.parametrize("case", CASES)
 def test_a_bad_input_is_skipped_with_its_reason_and_the_good_article_still_read(tmp_path, case):
-    _skip_as_root(case)
     folder = _folder(tmp_path)
     case.make(folder)
-    articles, skipped = _load(folder)
-    assert [a.id for a in articles] == ["good"]
-    assert [s.where for s in skipped] == [str(folder / case.where)]
-    assert re.match(case.reason, skipped[0].reason), skipped[0].reason
+    if case.needs_non_root:  # read by a process that file modes apply to, even in CI as root
+        rows = unprivileged.load(folder)
+        ids = [key for kind, key, _ in rows if kind == "article"]
+        skipped = [(key, reason) for kind, key, reason in rows if kind == "skipped"]
+    else:
+        articles, skips = _load(folder)
+        ids, skipped = [a.id for a in articles], [(s.where, s.reason) for s in skips]
+    assert ids == ["good"]
+    assert [where for where, _ in skipped] == [str(folder / case.where)]
+    assert re.match(case.reason, skipped[0][1]), skipped[0][1]
 
 
 # --- real-world formats and encodings are read, not skipped ---------------------------
@@ -419,18 +414,20 @@ def test_a_link_to_a_folder_outside_is_read_once(tmp_path):
 # --- through the pipeline and the CLI ----------------------------------------------------
 
 
-def _all_bad(tmp_path: Path) -> tuple[Path, list[Case]]:
+def _all_bad(tmp_path: Path, unreadable: bool = True) -> tuple[Path, list[Case]]:
     folder = _folder(tmp_path)
     (folder / "also-good.md").write_text(f"# Köln\n{GERMAN}\n")
     (folder / "third.jsonl").write_text(json.dumps({"id": "j", "title": "T", "text": GOOD}))
-    cases = [c for c in BAD if _permissions_apply() or not c.needs_non_root]
+    cases = [c for c in BAD if unreadable or not c.needs_non_root]
     for case in cases:
         case.make(folder)
     return folder, cases
 
 
 def test_ingest_report_names_every_bad_file_once_and_the_counts_add_up(tmp_path, fake_assistant):
-    folder, cases = _all_bad(tmp_path)
+    """In process, so as root without the two unreadable cases: the strict CLI test below
+    runs every case in a process that file modes apply to."""
+    folder, cases = _all_bad(tmp_path, unreadable=os.geteuid() != 0)
     report = fake_assistant.ingest(folder)
     wheres = [s.where for s in report.skipped]
     assert sorted(wheres) == sorted(str(folder / c.where) for c in cases)
@@ -443,17 +440,26 @@ def test_ingest_report_names_every_bad_file_once_and_the_counts_add_up(tmp_path,
 
 
 def test_strict_ingest_fails_when_anything_is_skipped(tmp_path, fake_model, monkeypatch, capsys):
+    """Every bad input, the unreadable ones too, through ``assistant ingest`` run where file
+    modes apply (tests/unprivileged.py): each named once with its reason, exit 1 when strict."""
     monkeypatch.setenv("ASSISTANT_EMBEDDINGS", "fake")
     monkeypatch.setenv("ASSISTANT_ANSWER_MODEL", str(fake_model))
     clean = _folder(tmp_path / "clean")
     folder, cases = _all_bad(tmp_path)
     index = str(tmp_path / "index")
     assert main(["ingest", str(clean), "--index", index, "--strict"]) == 0
-    assert main(["ingest", str(folder), "--index", index]) == 0
-    assert main(["ingest", str(folder), "--index", index, "--strict"]) == 1
-    err = capsys.readouterr().err
+    cli = [str(Path(sys.executable).parent / "assistant"), "ingest", str(folder), "--index", index]
+    done = unprivileged.run([*cli, "--strict"], env=dict(os.environ))
+    assert done.returncode == 1, done.stderr[-2000:]
+    skipped = dict(re.findall(r"^skipped (.+?): (.*)$", done.stderr, re.MULTILINE))
+    assert sorted(skipped) == sorted(str(folder / c.where) for c in cases)
     for case in cases:
-        assert f"skipped {folder / case.where}: " in err
+        assert re.match(case.reason, skipped[str(folder / case.where)]), case.id
+    assert (
+        f"2 added, 0 updated, 1 unchanged, 0 removed, 0 merged as copies, {len(cases)} skipped"
+        in done.stdout
+    )
+    assert unprivileged.run(cli, env=dict(os.environ)).returncode == 0  # not strict: 0
 
 
 def test_a_guessed_encoding_is_reported(tmp_path, fake_model, monkeypatch, capsys):

@@ -37,7 +37,7 @@ def service(indexed):
 
 def test_a_turn_is_stored_with_its_settings_answer_and_ids(service):
     filters = Filters.parse("de", None, "2024-10-01", None)
-    request = AskRequest(TROOPS, filters=filters, top_k=3, as_of=date(2024, 10, 28))
+    request = AskRequest(question=TROOPS, filters=filters, top_k=3, as_of=date(2024, 10, 28))
     answer = service.ask(request)
     assert answer.turn_id and answer.conversation_id
     (turn,) = service.turns(answer.conversation_id)
@@ -51,10 +51,10 @@ def test_a_turn_is_stored_with_its_settings_answer_and_ids(service):
 
 
 def test_a_follow_up_takes_its_history_from_the_store_not_from_the_request(service):
-    first = service.ask(AskRequest(TROOPS))
+    first = service.ask(AskRequest(question=TROOPS))
     follow = service.ask(
         AskRequest(
-            "Und was sagte Pjöngjang dazu?",
+            question="Und was sagte Pjöngjang dazu?",
             history=(("Wie war das Wetter an der Küste?", "Stürmisch."),),  # ignored
             conversation_id=first.conversation_id,
         )
@@ -68,7 +68,7 @@ def test_a_follow_up_takes_its_history_from_the_store_not_from_the_request(servi
 
 def test_an_unknown_conversation_is_not_found_and_nothing_is_asked(service, indexed, monkeypatch):
     monkeypatch.setattr(indexed, "stream", lambda request: pytest.fail("asked"))
-    events = list(service.stream(AskRequest(TROOPS, conversation_id="nope")))
+    events = list(service.stream(AskRequest(question=TROOPS, conversation_id="nope")))
     assert len(events) == 1 and isinstance(events[0].error, NotFoundError)
     assert "expected a stored conversation id, got 'nope'" in str(events[0].error)
 
@@ -79,9 +79,9 @@ def test_a_failed_answer_stores_nothing(service, indexed, monkeypatch):
         yield ErrorEvent(ProviderError("connection reset"))
 
     with pytest.raises(QuestionError):
-        service.ask(AskRequest(" "))
+        service.ask(AskRequest(question=" "))
     monkeypatch.setattr(indexed, "stream", half)
-    events = list(service.stream(AskRequest(TROOPS)))
+    events = list(service.stream(AskRequest(question=TROOPS)))
     assert isinstance(events[-1], ErrorEvent) and service.conversations() == []
 
 
@@ -90,7 +90,7 @@ def test_a_turn_the_store_cannot_keep_is_an_error_not_an_unkept_turn_id(service,
         raise StoreError("expected to store a turn in x, got OperationalError: disk full")
 
     monkeypatch.setattr(service.store, "add_turn", full)
-    events = list(service.stream(AskRequest(TROOPS)))
+    events = list(service.stream(AskRequest(question=TROOPS)))
     assert isinstance(events[-1], ErrorEvent) and "disk full" in str(events[-1].error)
     assert not any(isinstance(e, FinalAnswer) for e in events)
 
@@ -98,11 +98,11 @@ def test_a_turn_the_store_cannot_keep_is_an_error_not_an_unkept_turn_id(service,
 def test_with_storing_off_nothing_is_kept_and_no_conversation_can_be_continued(indexed):
     service = make_conversations(indexed)
     service.enabled = False  # as store_conversations=false configures it
-    answer = service.ask(AskRequest(TROOPS))
+    answer = service.ask(AskRequest(question=TROOPS))
     assert answer.turn_id == "" and answer.conversation_id == "" and "12.000" in answer.answer
     assert not service.path.exists()
     with pytest.raises(ConversationError, match="store_conversations on"):
-        service.ask(AskRequest(TROOPS, conversation_id="abc"))
+        service.ask(AskRequest(question=TROOPS, conversation_id="abc"))
 
 
 def test_the_settings_configure_the_service(indexed):
@@ -116,7 +116,7 @@ def test_the_settings_configure_the_service(indexed):
 
 
 def test_deleting_a_conversation_deletes_its_turns_and_their_feedback(service):
-    answer = service.ask(AskRequest(TROOPS))
+    answer = service.ask(AskRequest(question=TROOPS))
     service.add_feedback(answer.turn_id, "down", "falsch", 1, "wrong_article")
     assert service.delete(answer.conversation_id) == {"turns": 1, "feedback": 1}
     assert service.store.feedback(include_reviewed=True) == []
@@ -127,7 +127,7 @@ def test_deleting_a_conversation_deletes_its_turns_and_their_feedback(service):
 
 
 def test_retention_deletes_conversations_not_updated_for_that_long(service):
-    old = service.ask(AskRequest(TROOPS))
+    old = service.ask(AskRequest(question=TROOPS))
     service.add_feedback(old.turn_id, "up")
     store = service.store
     in_100_days = datetime.now(UTC) + timedelta(days=100)
@@ -135,7 +135,7 @@ def test_retention_deletes_conversations_not_updated_for_that_long(service):
     assert store.purge(90, now=in_100_days) == {"conversations": 1, "turns": 1, "feedback": 1}
     assert service.conversations() == []
     service.retention_days = 0  # keep forever: expire never deletes
-    service.ask(AskRequest(TROOPS))
+    service.ask(AskRequest(question=TROOPS))
     assert service.expire(force=True) is None and len(service.conversations()) == 1
 
 
@@ -150,7 +150,7 @@ def test_retention_deletes_conversations_not_updated_for_that_long(service):
     ],
 )
 def test_unusable_feedback_is_refused_and_nothing_is_stored(service, values, message):
-    answer = service.ask(AskRequest(TROOPS))
+    answer = service.ask(AskRequest(question=TROOPS))
     with pytest.raises(ConversationError) as refused:
         service.add_feedback(answer.turn_id, **values)
     assert message in str(refused.value)
@@ -158,7 +158,7 @@ def test_unusable_feedback_is_refused_and_nothing_is_stored(service, values, mes
 
 
 def test_feedback_is_stored_with_its_turn(service):
-    answer = service.ask(AskRequest(TROOPS))
+    answer = service.ask(AskRequest(question=TROOPS))
     with pytest.raises(NotFoundError, match="expected a stored turn id, got 'nope'"):
         service.add_feedback("nope", "up")
     blank = service.add_feedback(answer.turn_id, "up")
@@ -170,7 +170,7 @@ def test_feedback_is_stored_with_its_turn(service):
 
 
 def test_ids_may_be_given_by_a_unique_prefix(service):
-    answer = service.ask(AskRequest(TROOPS))
+    answer = service.ask(AskRequest(question=TROOPS))
     store = service.store
     assert store.resolve("conversations", answer.conversation_id[:6]) == answer.conversation_id
     with pytest.raises(NotFoundError, match="got none"):

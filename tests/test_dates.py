@@ -66,7 +66,7 @@ def dated(fake_assistant, corpus_dir: Path):
 
 
 def ask(assistant, question: str, as_of: date = AS_OF, filters: Filters | None = None):
-    return assistant.ask(AskRequest(question, (), filters or Filters(), None, as_of))
+    return assistant.ask(AskRequest(question=question, filters=filters or Filters(), as_of=as_of))
 
 
 def test_window_filters_retrieval_and_is_shown(dated):
@@ -175,3 +175,30 @@ def test_as_of_in_the_openai_api(client):  # noqa: F811
     response = client.post("/v1/chat/completions", json=body)
     assert response.status_code == 400
     assert "expected as_of as YYYY-MM-DD, got 'x'" in response.json()["error"]["message"]
+
+
+def _candidate(article: str, published: str, similarity: float):
+    from assistant.records import Candidate, Chunk
+
+    chunk = Chunk(f"{article}-0", article, article, article, "Text.", "en", 0, 0, 5, 2,
+                  published=published)  # fmt: skip
+    return Candidate(chunk, similarity, (similarity,))
+
+
+def test_a_latest_question_sets_older_near_top_reports_aside_and_keeps_them_in_the_pool(
+    fake_assistant, corpus_dir
+):
+    """The older near-top report is left out of ranking but named among the candidates
+    (``set_aside``, then the evidence's ``pool_articles``): a fixed eval corpus built from
+    a full run must keep it, or the newest-report margin is measured against another best."""
+    from assistant.dates import prefer_latest
+    from assistant.records import Retrieval
+
+    old, new, far = (_candidate("old", "2017-02-02", 0.90), _candidate("new", "2017-02-13", 0.85),
+                     _candidate("far", "2017-01-01", 0.50))  # fmt: skip
+    kept = prefer_latest(Retrieval("q", "en", (old, new, far)), margin=0.1)
+    assert [c.chunk.article_id for c in kept.candidates] == ["new", "far"]
+    assert [c.chunk.article_id for c in kept.set_aside] == ["old"]
+    fake_assistant.ingest(corpus_dir)
+    answer = fake_assistant.ask("Wie viele Soldaten hat Nordkorea nach Russland geschickt?")
+    assert set(answer.ranked_articles) <= set(answer.pool_articles) == {"troops", "weather"}

@@ -9,6 +9,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import conftest
 import pytest
 
 from assistant import Assistant, load_settings
@@ -18,7 +19,6 @@ from assistant.feeds import guard as guard_module
 from assistant.feeds.fetch import Fetcher
 from assistant.feeds.sources import FeedSource
 from assistant.providers import HashingEmbedder
-from tests import conftest
 
 
 class Site:
@@ -266,6 +266,14 @@ def fake_dns(monkeypatch, table: dict[str, str]) -> None:
         return real(host, port, *args, **kwargs)
 
     monkeypatch.setattr(guard_module, "getaddrinfo", resolve)
+
+
+def test_the_attempts_read_here_are_the_ones_the_socket_guard_records():
+    """``from tests import conftest`` loaded a second copy whose list nothing wrote to."""
+    before = len(conftest.ATTEMPTED)
+    with socket.socket() as sock, pytest.raises(ConnectionRefusedError, match="test guard"):
+        sock.connect(("10.0.0.1", 80))
+    assert conftest.ATTEMPTED[before:] == [("10.0.0.1", 80)]
 
 
 @pytest.mark.parametrize(

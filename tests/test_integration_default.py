@@ -20,11 +20,6 @@ EN_Q = "How many North Korean troops has North Korea reportedly sent to Russia?"
 DECLINE_Q = "Wer ist der Präsident von Frankreich?"
 
 
-@pytest.fixture(scope="module")
-def e5():
-    return E5Embedder()
-
-
 @pytest.fixture
 def seeded(tmp_path, e5):
     bot = Assistant.from_settings(load_settings(index_dir=tmp_path / "index"), embedder=e5)
@@ -76,11 +71,11 @@ def test_the_same_pipeline_against_a_real_chroma_server(tmp_path, e5):
     assert (tmp_path / "server-data" / "chroma.sqlite3").is_file()
 
 
-def test_cli_ingest_and_ask_json(tmp_path, capsys):
+def test_cli_ingest_and_ask_json(tmp_path, capsys, e5):
     index = str(tmp_path / "cli-index")
-    assert main(["ingest", str(CORPUS), "--index", index]) == 0
+    assert main(["ingest", str(CORPUS), "--index", index], embedder=e5) == 0
     assert "1 added" in capsys.readouterr().out
-    assert main(["ask", DE_Q, "--index", index, "--json"]) == 0
+    assert main(["ask", DE_Q, "--index", index, "--json"], embedder=e5) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data) >= {
         "question",
@@ -99,9 +94,9 @@ def test_cli_ingest_and_ask_json(tmp_path, capsys):
     )
 
 
-def test_cli_answers_a_questions_file_one_json_per_line(tmp_path, capsys):
+def test_cli_answers_a_questions_file_one_json_per_line(tmp_path, capsys, e5):
     index = str(tmp_path / "cli-index")
-    main(["ingest", str(CORPUS), "--index", index])
+    main(["ingest", str(CORPUS), "--index", index], embedder=e5)
     questions = tmp_path / "q.jsonl"
     questions.write_text(
         json.dumps({"id": "a", "question": DE_Q})
@@ -110,25 +105,26 @@ def test_cli_answers_a_questions_file_one_json_per_line(tmp_path, capsys):
         + "\n{broken\n"
     )
     capsys.readouterr()
-    assert main(["ask", "--questions", str(questions), "--index", index]) == 1
+    assert main(["ask", "--questions", str(questions), "--index", index], embedder=e5) == 1
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(x["id"], x.get("answerable")) for x in lines] == [("a", True), ("b", False), (3, None)]
     assert lines[2]["error"].startswith('expected {"id", "question"} on line 3')
 
 
-def test_cli_reports_skipped_files_and_is_strict_on_request(tmp_path, capsys):
+def test_cli_reports_skipped_files_and_is_strict_on_request(tmp_path, capsys, e5):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "bad.txt").write_bytes(b"\xff")
     (folder / "good.txt").write_text("A short English article about the harbour.")
     index = str(tmp_path / "idx")
-    assert main(["ingest", str(folder), "--index", index]) == 0
+    assert main(["ingest", str(folder), "--index", index], embedder=e5) == 0
     captured = capsys.readouterr()
     assert "skipped" in captured.err and "bad.txt" in captured.err and "1 added" in captured.out
-    assert main(["ingest", str(folder), "--index", index, "--strict"]) == 1
+    assert main(["ingest", str(folder), "--index", index, "--strict"], embedder=e5) == 1
 
 
-def test_nothing_phones_home_during_ingest_and_ask(tmp_path, e5):
+def test_nothing_phones_home_during_ingest_and_ask(tmp_path):
+    """Loads its own model: loading is part of what must not phone home."""
     conftest.ATTEMPTED.clear()
     bot = Assistant.from_settings(load_settings(index_dir=tmp_path / "i"), embedder=E5Embedder())
     bot.ingest(CORPUS)
@@ -176,9 +172,9 @@ def test_a_fresh_process_imports_and_answers_without_network(tmp_path):
     assert out.stdout.strip().splitlines()[-1] == "True []"
 
 
-def test_terminal_chat_answers_follow_ups_and_lists_sources(tmp_path):
+def test_terminal_chat_answers_follow_ups_and_lists_sources(tmp_path, e5):
     index = tmp_path / "chat-index"
-    assert main(["ingest", str(CORPUS), "--index", str(index)]) == 0
+    assert main(["ingest", str(CORPUS), "--index", str(index)], embedder=e5) == 0
     chat = subprocess.run(
         [sys.executable, "-m", "assistant", "chat", "--index", str(index)],
         input=f"{DE_Q}\n{DECLINE_Q}\n\n",

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import ROOT, write_fake_model
 
-from tests.conftest import ROOT, write_fake_model
 from tests.servers import chroma_server, free_port, wait_http
 
 pytestmark = pytest.mark.integration

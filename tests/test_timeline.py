@@ -88,7 +88,7 @@ def story(fake_assistant, tmp_path: Path):
 
 
 def test_a_development_question_gets_dated_quotes_in_date_order(story):
-    answer = story.ask(AskRequest("Wie haben sich die Proteste in Bukarest entwickelt?"))
+    answer = story.ask(AskRequest(question="Wie haben sich die Proteste in Bukarest entwickelt?"))
     assert answer.timeline and answer.answerable and answer.provider == "timeline"
     lines = answer.answer.splitlines()
     assert lines[0] == "Chronologie aus den Artikeln:"
@@ -105,16 +105,16 @@ def test_a_development_question_gets_dated_quotes_in_date_order(story):
 
 def test_the_switch_forces_or_forbids_a_timeline(story):
     question = "Was geschah bei den Protesten in Bukarest gegen das Korruptionsgesetz?"
-    plain = story.ask(AskRequest(question))
+    plain = story.ask(AskRequest(question=question))
     assert not plain.timeline and not plain.answer.startswith("Chronologie")
-    forced = story.ask(AskRequest(question, timeline=True))
+    forced = story.ask(AskRequest(question=question, timeline=True))
     assert forced.timeline and len({c.article_id for c in forced.citations}) >= 2
-    off = story.ask(AskRequest("Wie haben sich die Proteste entwickelt?", timeline=False))
+    off = story.ask(AskRequest(question="Wie haben sich die Proteste entwickelt?", timeline=False))
     assert not off.timeline
 
 
 def test_a_timeline_about_nothing_declines(story):
-    answer = story.ask(AskRequest("How did the Mars shuttle flight develop?"))
+    answer = story.ask(AskRequest(question="How did the Mars shuttle flight develop?"))
     assert answer.timeline and not answer.answerable and answer.citations == ()
 
 
@@ -139,15 +139,15 @@ def test_timeline_in_the_api(client):  # noqa: F811
 
 
 def test_timeline_uses_more_chunks_unless_top_k_is_given(story):
-    answer = story.ask(AskRequest("Wie haben sich die Proteste in Bukarest entwickelt?"))
+    answer = story.ask(AskRequest(question="Wie haben sich die Proteste in Bukarest entwickelt?"))
     assert len(answer.retrieved) == 4  # all there are; the default top_k would allow 10
-    limited = story.ask(AskRequest("Wie haben sich die Proteste entwickelt?", top_k=1))
+    limited = story.ask(AskRequest(question="Wie haben sich die Proteste entwickelt?", top_k=1))
     assert len(limited.retrieved) == 1 and len(limited.citations) <= 1
 
 
 def test_date_order_holds_with_as_of(story):
     answer = story.ask(
-        AskRequest("Wie haben sich die Proteste in Bukarest seit Oktober entwickelt?",
+        AskRequest(question="Wie haben sich die Proteste in Bukarest seit Oktober entwickelt?",
                    as_of=date(2024, 10, 28))
     )  # fmt: skip
     assert answer.timeline and answer.date_window is not None

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from conftest import ARTICLES
 from opentelemetry.sdk.trace import Tracer as SdkTracer
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
@@ -18,7 +19,6 @@ from assistant.errors import ConfigError
 from assistant.providers import HashingEmbedder
 from assistant.records import AskRequest, ErrorEvent, FinalAnswer, TextDelta
 from assistant.tracing import Tracer, make_tracer, otlp_traces_url
-from tests.conftest import ARTICLES
 
 QUESTION = "Wie viele Soldaten hat Nordkorea nach Russland geschickt?"
 STAGES = ["prepare", "retrieve", "rank", "answer", "cite"]
@@ -75,7 +75,7 @@ def test_one_ask_is_one_trace_of_stage_spans_in_order_under_one_root(traced, exp
 
 
 def test_no_attribute_holds_question_article_or_answer_text(traced, exporter):
-    answer = traced.ask(AskRequest(QUESTION, history=(("Was ist los?", "Nichts."),)))
+    answer = traced.ask(AskRequest(question=QUESTION, history=(("Was ist los?", "Nichts."),)))
     texts = [QUESTION, answer.query, answer.answer, *ARTICLES.values()]
     texts += [r.chunk.text for r in answer.retrieved] + [s.text for s in answer.sentences]
     spans = exporter.get_finished_spans()
@@ -90,7 +90,9 @@ def test_no_attribute_holds_question_article_or_answer_text(traced, exporter):
 
 
 def test_a_follow_up_is_condensed_in_a_span_inside_prepare(traced, exporter):
-    traced.ask(AskRequest("Und was sagte Pjöngjang?", history=((QUESTION, "fast 12.000"),)))
+    traced.ask(
+        AskRequest(question="Und was sagte Pjöngjang?", history=((QUESTION, "fast 12.000"),))
+    )
     spans = by_name(exporter)
     assert spans["condense"].parent.span_id == spans["prepare"].context.span_id
     assert spans["prepare"].attributes["condensed"] is True

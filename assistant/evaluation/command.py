@@ -133,14 +133,16 @@ def resolve_set(args, settings: Settings, cache: Path) -> EvalSet:
     )
 
 
-def cache_dir(args) -> Path:
-    """Indexes and vectors are cached per corpus; xquad-de and xquad-en share one."""
+def cache_dir(args, settings: Settings) -> Path:
+    """Indexes and vectors are cached per corpus under ``INDEX_DIR/eval`` (like everything
+    the assistant writes but reports); xquad-de and xquad-en share one."""
     if args.index:
         return Path(args.index)
+    root = settings.index_dir / "eval"
     if args.set_name.startswith("xquad-"):
         n = "all" if args.distractors is None else args.distractors
-        return Path(".index") / "eval" / f"xquad-{n}{'' if args.no_removed else '-r'}"
-    return Path(".index") / "eval" / (args.set_name + ("-full" if args.full_corpus else ""))
+        return root / f"xquad-{n}{'' if args.no_removed else '-r'}"
+    return root / (args.set_name + ("-full" if args.full_corpus else ""))
 
 
 def build_assistants(
@@ -173,7 +175,7 @@ def run_eval(args, settings: Settings, embedder=None, chat_model=None) -> int:
     """Run the set, write the reports, apply the gate; return the exit status."""
     from ..providers import make_embeddings
 
-    cache = cache_dir(args)
+    cache = cache_dir(args, settings)
     eval_set = resolve_set(args, settings, cache)
     if not eval_set.items:  # the feedback set before its first review
         print(f"set {eval_set.name} has no items yet: nothing to gate")
@@ -223,12 +225,12 @@ def finish(run: RunResult, eval_set: EvalSet, args) -> int:
     return 1 if failures else 0
 
 
-def main(args, settings: Settings) -> int:
-    """Entry point for the CLI: judge check or a set run."""
+def main(args, settings: Settings, embedder=None) -> int:
+    """Entry point for the CLI: judge check or a set run (``embedder``: see ``run_eval``)."""
     if args.judge_check:
         from .judgecheck import run_judge_check
 
         return run_judge_check(args.judge_check, settings, args.judge)
     if not args.set_name:
         raise EvalSetError("expected --set NAME (or --judge-check)")
-    return run_eval(args, settings)
+    return run_eval(args, settings, embedder)

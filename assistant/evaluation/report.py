@@ -32,6 +32,7 @@ def item_dict(result: ItemResult) -> dict:
         "error": result.error,
         "gold_rank": result.gold_rank,
         "ranked_articles": result.ranked_articles,
+        "pool_articles": result.pool_articles,
         "sentences": result.sentences,
         "citations": result.citations,
         "statements": result.statements,

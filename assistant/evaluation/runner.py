@@ -23,7 +23,7 @@ from . import metrics as m
 from .judges import Judge
 from .sets import FULL, EvalItem, EvalSet
 
-STAGES = ("embed_query", "search", "answer", "cite", "total")
+STAGES = ("prepare", "embed_query", "search", "rank", "answer", "cite", "total")
 
 
 def vector_file(folder: Path, embedder) -> Path:
@@ -98,6 +98,7 @@ class ItemResult:
     answered: bool = False
     error: str = ""
     ranked_articles: list[str] = field(default_factory=list)
+    pool_articles: list[str] = field(default_factory=list)  # what a fixed corpus must keep
     gold_rank: int | None = None
     sentences: list[dict] = field(default_factory=list)
     citations: list[dict] = field(default_factory=list)
@@ -198,7 +199,12 @@ def ask_item(assistant, item: EvalItem, top_k: int | None) -> tuple[ItemResult, 
     result = ItemResult(item)
     try:
         request = AskRequest(
-            item.question, item.history, item.filters, top_k, item.as_of, item.timeline
+            question=item.question,
+            history=item.history,
+            filters=item.filters,
+            top_k=top_k,
+            as_of=item.as_of,
+            timeline=item.timeline,
         )
         answer = assistant.ask(request)
     except Exception as exc:  # any failure is one failed item, never a crashed run
@@ -208,6 +214,7 @@ def ask_item(assistant, item: EvalItem, top_k: int | None) -> tuple[ItemResult, 
     result.ranked_articles = list(
         answer.ranked_articles if top_k is None else answer.ranked_articles[:top_k]
     )
+    result.pool_articles = list(answer.pool_articles)
     result.sentences = [
         {
             "text": s.text,

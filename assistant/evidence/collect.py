@@ -2,7 +2,7 @@
 
 ``python -m assistant.evidence.fit collect --set xquad-de --set xquad-en --set news`` builds
 (or reuses) the eval indexes of each set, exactly as ``assistant eval`` does, asks the
-retriever once per item and pickles the items with their retrievals under ``.index/fit``.
+retriever once per item and pickles the items with their retrievals under ``INDEX_DIR/fit``.
 Fitting then needs no embedder and no index, so trying features takes seconds.
 """
 
@@ -49,7 +49,7 @@ def retrievers_for(
     set_name: str, settings: Settings, root: Path | None = None
 ) -> tuple[list[EvalItem], dict, str]:
     """The set's items and one Retriever per corpus variant (indexes built when needed,
-    under ``root`` instead of ``.index/eval`` when given: e.g. for other chunk vectors)."""
+    under ``root`` instead of ``INDEX_DIR/eval`` when given: e.g. for other chunk vectors)."""
     args = argparse.Namespace(
         set_name=set_name,
         distractors=None,
@@ -58,7 +58,7 @@ def retrievers_for(
         index=None,
         full_corpus=True,  # fit on a news set's whole corpus, not the gate's fixed one
     )
-    cache = cache_dir(args)
+    cache = cache_dir(args, settings)
     cache = root / cache.name if root else cache
     eval_set = resolve_set(args, settings, cache)
     inner = make_embeddings(settings)

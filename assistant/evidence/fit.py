@@ -19,11 +19,9 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from ..config import PROJECT_ROOT, load_settings
+from ..config import load_settings
 from .collect import Example, collect, load_examples
 from .cv import cross_validate, fit_all
-
-DATA = PROJECT_ROOT / ".index" / "fit"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,10 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     gather = sub.add_parser("collect", help="retrieve for every item of the named eval sets")
     gather.add_argument("--set", dest="sets", action="append", required=True)
-    gather.add_argument("--data", type=Path, default=DATA)
-    gather.add_argument("--indexes", type=Path, help="index folder (default: .index/eval)")
+    gather.add_argument("--data", type=Path, help="pickles (default: INDEX_DIR/fit)")
+    gather.add_argument("--indexes", type=Path, help="index folder (default: INDEX_DIR/eval)")
     fitting = sub.add_parser("fit", help="fit, cross-validate and write the model file")
-    fitting.add_argument("--data", type=Path, default=DATA)
+    fitting.add_argument("--data", type=Path, help="pickles (default: INDEX_DIR/fit)")
     fitting.add_argument("--sets", nargs="*", help="pickles to use (default: all in --data)")
     fitting.add_argument("--folds", type=int, default=6)
     fitting.add_argument("--top-k", type=int, default=5)
@@ -42,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     fitting.add_argument("--out", type=Path, help="model file (default: print figures only)")
     args = parser.parse_args(argv)
     settings = load_settings()
+    args.data = args.data or settings.index_dir / "fit"
     if args.command == "collect":
         collect(args.sets, settings, args.data, args.indexes)
         return 0

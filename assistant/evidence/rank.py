@@ -160,7 +160,11 @@ class EvidenceRanker:
         answerable = confidence >= self.model.threshold(q.language) and not (
             scored and only_reported(question, scored[0].text)
         )
-        return Evidence(retrieved, scored, answerable, confidence, articles)
+        pool = (*candidates, *retrieval.set_aside)
+        return Evidence(
+            retrieved, scored, answerable, confidence, articles,
+            tuple(dict.fromkeys(c.chunk.article_id for c in pool)),
+        )  # fmt: skip
 
 
 def best_first(sentences: list[SentenceRow], probability: np.ndarray) -> list[int]:

@@ -125,13 +125,13 @@ class AskIn(BaseModel):
 def ask_request(body: AskIn) -> AskRequest:
     """The request record from a request body."""
     return AskRequest(
-        body.question,
-        tuple((t.question, t.answer) for t in body.history),
-        body.filters.to_filters() if body.filters else Filters(),
-        body.top_k,
-        parse_as_of(body.as_of),
-        body.timeline,
-        body.conversation_id,
+        question=body.question,
+        history=tuple((t.question, t.answer) for t in body.history),
+        filters=body.filters.to_filters() if body.filters else Filters(),
+        top_k=body.top_k,
+        as_of=parse_as_of(body.as_of),
+        timeline=body.timeline,
+        conversation_id=body.conversation_id,
     )
 
 

@@ -41,6 +41,7 @@ def build_app(assistant: Assistant, with_ui: bool = True):
     from .mcp import mount_mcp
 
     mount_mcp(app, assistant)  # /mcp: the MCP tools over streamable HTTP
+    app.router.lifespan_context = _closing(assistant, app.router.lifespan_context)
     app.include_router(build_fallback(routers))  # after every API route, before the UI
     _add_error_handlers(app)
     app.add_middleware(GuardMiddleware, settings=assistant.settings)
@@ -60,6 +61,21 @@ def build_app(assistant: Assistant, with_ui: bool = True):
             mcp_server=False,
         )
     return app
+
+
+def _closing(assistant: Assistant, lifespan):
+    """``lifespan``, then ``assistant.close()`` when the app shuts down."""
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def running(app):
+        try:
+            async with lifespan(app) as state:
+                yield state
+        finally:
+            assistant.close()
+
+    return running
 
 
 def _add_error_handlers(app) -> None:

@@ -26,7 +26,7 @@ from starlette.routing import Route
 from ..chain import Assistant
 from ..dates import parse_as_of
 from ..errors import AssistantError
-from ..records import Answer, AskRequest, Filters
+from ..records import Answer, AskRequest, Evidence, Filters
 from .wire import assistant_error_body
 
 MCP_PATH = "/mcp"
@@ -110,7 +110,8 @@ class SearchResults(BaseModel):
 
 
 def build_mcp(assistant: Assistant) -> MCPServer:
-    """The MCP server with the tools ``ask`` and ``search``, both calling ``assistant.ask``."""
+    """The MCP server with the tools ``ask`` (``assistant.ask``) and ``search``
+    (``assistant.search``: ranked, not answered)."""
     server = MCPServer(
         "news-assistant",
         title="News assistant",
@@ -145,7 +146,11 @@ def build_mcp(assistant: Assistant) -> MCPServer:
         top_k: SearchTopK = 5,
     ) -> Annotated[CallToolResult, SearchResults]:
         filters = (language, source, published_from, published_to)
-        return respond(assistant, query, filters, top_k, search_results)
+        try:
+            request = AskRequest(question=query, filters=Filters.parse(*filters), top_k=top_k)
+            return _json_result(search_results(*assistant.search(request)))
+        except AssistantError as exc:
+            return _json_result(assistant_error_body(exc), error=True)
 
     return server
 
@@ -164,7 +169,13 @@ def respond(
     (``{"error": {"type", "message"}}``), so the calling model can read and correct it."""
     try:
         filtered = Filters.parse(*filters)
-        request = AskRequest(question, (), filtered, top_k, parse_as_of(as_of), timeline)
+        request = AskRequest(
+            question=question,
+            filters=filtered,
+            top_k=top_k,
+            as_of=parse_as_of(as_of),
+            timeline=timeline,
+        )
         answer = assistant.ask(request)
     except AssistantError as exc:
         return _json_result(assistant_error_body(exc), error=True)
@@ -178,8 +189,8 @@ def _json_result(data: dict, error: bool = False) -> CallToolResult:
     )
 
 
-def search_results(answer: Answer) -> dict:
-    """The answer's ranked chunks, with the fields a reader needs to cite them (SearchResults)."""
+def search_results(query: str, evidence: Evidence) -> dict:
+    """The ranked chunks, with the fields a reader needs to cite them (SearchResults)."""
     hits = [
         {
             "rank": r.rank,
@@ -192,9 +203,9 @@ def search_results(answer: Answer) -> dict:
             "score": round(r.score, 4),
             "text": r.chunk.text,
         }
-        for r in answer.retrieved
+        for r in evidence.retrieved
     ]
-    return {"query": answer.query or answer.question, "results": hits}
+    return {"query": query, "results": hits}
 
 
 def run_stdio(assistant: Assistant) -> None:

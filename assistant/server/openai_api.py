@@ -92,13 +92,13 @@ def chat_request(body: ChatRequest) -> AskRequest:
     """The request record from an OpenAI chat request."""
     question, history = conversation(body.messages)
     return AskRequest(
-        question,
-        tuple(history),
-        body.filters.to_filters() if body.filters else Filters(),
-        body.top_k,
-        parse_as_of(body.as_of),
-        body.timeline,
-        body.conversation_id,
+        question=question,
+        history=tuple(history),
+        filters=body.filters.to_filters() if body.filters else Filters(),
+        top_k=body.top_k,
+        as_of=parse_as_of(body.as_of),
+        timeline=body.timeline,
+        conversation_id=body.conversation_id,
     )
 
 

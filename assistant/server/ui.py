@@ -108,9 +108,9 @@ def chat_request(
     turns are the history; ``turns`` only count when conversations are not stored); the
     timeline switch forces a timeline, off the question decides ("Wie hat sich ... ?")."""
     return AskRequest(
-        message or "",
-        tuple((q, a) for q, a in turns),
-        filters,
+        question=message or "",
+        history=tuple((q, a) for q, a in turns),
+        filters=filters,
         timeline=True if timeline else None,
         conversation_id=session.conversation_id or None,
     )

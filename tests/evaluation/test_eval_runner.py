@@ -8,6 +8,7 @@ from datetime import date
 
 import numpy as np
 import pytest
+from conftest import write_fake_model
 
 from assistant import load_settings
 from assistant.__main__ import _parser
@@ -17,7 +18,6 @@ from assistant.evaluation.runner import CachedEmbedder, run_items, vector_file
 from assistant.evaluation.sets import FULL, EvalItem, EvalSet
 from assistant.providers import HashingEmbedder
 from assistant.records import Filters
-from tests.conftest import write_fake_model
 from tests.evaluation.test_eval_sets import write_squad
 
 

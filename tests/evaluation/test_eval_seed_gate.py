@@ -19,8 +19,10 @@ def cache(tmp_path_factory):
     return tmp_path_factory.mktemp("seed-index")
 
 
-def test_seed_gate_passes(cache, tmp_path, capsys):
-    status = main(["eval", "--set", "seed", "--index", str(cache), "--out", str(tmp_path)])
+def test_seed_gate_passes(cache, tmp_path, capsys, e5):
+    status = main(
+        ["eval", "--set", "seed", "--index", str(cache), "--out", str(tmp_path)], embedder=e5
+    )
     captured = capsys.readouterr()
     assert status == 0, captured.out + captured.err
     assert "gate passed for set seed" in captured.out
@@ -29,9 +31,10 @@ def test_seed_gate_passes(cache, tmp_path, capsys):
     assert report["metrics"]["hit@5"] == 1.0
 
 
-def test_seed_gate_fails_naming_the_metric_when_retrieval_is_degraded(cache, tmp_path, capsys):
+def test_seed_gate_fails_naming_the_metric_when_retrieval_is_degraded(cache, tmp_path, capsys, e5):
     status = main(
-        ["eval", "--set", "seed", "--index", str(cache), "--out", str(tmp_path), "--top-k", "0"]
+        ["eval", "--set", "seed", "--index", str(cache), "--out", str(tmp_path), "--top-k", "0"],
+        embedder=e5,
     )
     captured = capsys.readouterr()
     assert status == 1
@@ -40,11 +43,11 @@ def test_seed_gate_fails_naming_the_metric_when_retrieval_is_degraded(cache, tmp
     assert "gate FAILED for set seed" in captured.out
 
 
-def test_the_shipped_feedback_set_is_part_of_the_gate(tmp_path, capsys):
+def test_the_shipped_feedback_set_is_part_of_the_gate(tmp_path, capsys, e5):
     """``evals/feedback`` runs in CI like the seed set: today it holds no reviewed items
     (exit 0, said so); every item a review adds is gated here from then on."""
     status = main(["eval", "--set", "feedback", "--index", str(tmp_path / "ix"), "--out",
-                   str(tmp_path / "out")])  # fmt: skip
+                   str(tmp_path / "out")], embedder=e5)  # fmt: skip
     out = capsys.readouterr().out
     assert status == 0, out
     items = (ROOT / "evals" / "feedback" / "items.jsonl").read_text(encoding="utf-8").split()

@@ -6,8 +6,11 @@ import json
 from datetime import date
 from pathlib import Path
 
+import conftest
 import pytest
+from conftest import shared_file
 
+from assistant import load_settings
 from assistant.evaluation.sets import (
     FULL,
     REMOVED,
@@ -20,7 +23,6 @@ from assistant.evaluation.sets import (
     news_distractors,
     xquad_article_id,
 )
-from tests.conftest import shared_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -229,3 +231,30 @@ def test_a_fixed_corpus_without_a_gold_article_is_refused(tmp_path):
                        r"missing: en-2"):  # fmt: skip
         load_set_dir(folder, ROOT, tmp_path / "c", data)
     assert load_set_dir(folder, ROOT, tmp_path / "c", data, full=True).items  # full: no check
+
+
+def test_the_tests_and_assistant_eval_find_the_shared_data_the_same_one_way(tmp_path, monkeypatch):
+    """With the data only where ``ASSISTANT_EVAL_DATA_DIR`` says, the gate's skip check and
+    ``assistant eval`` look in the same place (a separate test variable made the gate pass
+    its check and then fail to find the data)."""
+    elsewhere = tmp_path / "data"
+    elsewhere.mkdir()
+    (elsewhere / "news-en.csv").write_text("id,title,text\n", encoding="utf-8")
+    monkeypatch.setenv("ASSISTANT_EVAL_DATA_DIR", str(elsewhere))
+    assert conftest.shared_file("news-en.csv") == elsewhere / "news-en.csv"
+    assert load_settings().eval_data_dir == elsewhere
+
+
+def test_the_eval_cache_lives_under_the_index_dir(tmp_path):
+    """README: everything the assistant writes but reports is under INDEX_DIR."""
+    import argparse
+
+    from assistant.evaluation.command import cache_dir
+
+    settings = load_settings(index_dir=tmp_path / "kept")
+    args = argparse.Namespace(
+        index=None, set_name="news-dates", full_corpus=False, distractors=None, no_removed=False
+    )
+    assert cache_dir(args, settings) == tmp_path / "kept" / "eval" / "news-dates"
+    args.set_name = "xquad-de"
+    assert cache_dir(args, settings) == tmp_path / "kept" / "eval" / "xquad-all-r"

@@ -6,15 +6,56 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+from conftest import write_fake_model
 
 from assistant import Assistant, load_settings
 from assistant.providers import HashingEmbedder
-from tests.conftest import write_fake_model
 
 SEED_QUESTION = "Wie viele nordkoreanische Soldaten soll Nordkorea nach Russland geschickt haben?"
 TROOPS_QUESTION = "Wie viele Soldaten hat Nordkorea nach Russland geschickt?"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Debian Chromium per browser module; each test opens its own context
+    (fresh storage) on it. test.sh installs Chromium with apt-get; where it or playwright
+    is missing the browser tests skip with that reason."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: test.sh installs Debian's chromium with apt-get")
+    pytest.importorskip("playwright.sync_api", reason="playwright (dev dependency) missing")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def page_on(browser, timeout_ms: int = 60_000):
+    """A page in a fresh browser context (its own cookies and storage), closed after."""
+    context = browser.new_context(viewport={"width": 1300, "height": 950})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(timeout_ms)
+        yield page
+    finally:
+        context.close()
 
 
 def make_assistant(tmp_path, **overrides) -> Assistant:

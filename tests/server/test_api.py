@@ -12,6 +12,12 @@ from assistant.records import ErrorEvent, TextDelta
 from .conftest import TROOPS_QUESTION
 
 
+@pytest.fixture
+def fake_assistant(disk_assistant):
+    """On disk: the CLI answers from this index; the index page reads Chroma's file time."""
+    return disk_assistant
+
+
 def sse_events(text: str) -> list[tuple[str, dict]]:
     """(event, data) pairs of a text/event-stream body."""
     events = []

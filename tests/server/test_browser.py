@@ -17,19 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import SEED_QUESTION, free_port
+from .conftest import SEED_QUESTION, free_port, page_on
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = ROOT / "artifacts"
 
 pytestmark = pytest.mark.integration
@@ -102,53 +92,39 @@ def _wait_for_url(proc, log, timeout: float) -> str:
     raise RuntimeError(f"app.py did not serve within {timeout} s:\n{text}")
 
 
-def test_browser_chat_answers_the_seed_question_with_a_cited_source(served, tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(
-            f"{CHROMIUM} is missing: test.sh installs Debian's chromium with apt-get; "
-            f"without apt the browser test cannot run"
-        )
-    pytest.importorskip("playwright.sync_api", reason="playwright (dev dependency) missing")
-    from playwright.sync_api import sync_playwright
-
+def test_browser_chat_answers_the_seed_question_with_a_cited_source(served, chromium, tmp_path):
     app_server = served[0]
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 950})
-            page.set_default_timeout(60_000)
-            outside: list[str] = []  # the page must not fetch anything from elsewhere
-            page.on(
-                "request",
-                lambda r: (
-                    outside.append(r.url)
-                    if not r.url.startswith((app_server, "data:", "blob:"))
-                    else None
-                ),
-            )
-            page.goto(app_server, wait_until="domcontentloaded")
-            box = page.locator("#question textarea")
-            box.fill(SEED_QUESTION)
-            page.locator("#ask").click()
-            page.locator("#sources .source-card").first.wait_for()
-            page.locator("#chat sup").first.wait_for()
-            chat, sources = (
-                page.locator("#chat").inner_text(),
-                page.locator("#sources").inner_text(),
-            )
-            page.screenshot(path=str(ARTIFACTS / "browser-chat.png"), full_page=True)
-            assert "12.000" in chat
-            assert "[1]" in chat
-            assert "[1] Putin nennt Entsendung nordkoreanischer Truppen" in sources
-            assert "12.000" in page.locator("#sources mark").first.inner_text()
-            page.get_by_role("tab", name="Index").click()
-            page.get_by_text(re.compile(r"1 articles, \d+ chunks")).wait_for()
-            _upload_from_the_browser(page, tmp_path)
-            page.screenshot(path=str(ARTIFACTS / "browser-index.png"), full_page=True)
-            assert outside == []
-        finally:
-            browser.close()
+    with page_on(chromium) as page:
+        outside: list[str] = []  # the page must not fetch anything from elsewhere
+        page.on(
+            "request",
+            lambda r: (
+                outside.append(r.url)
+                if not r.url.startswith((app_server, "data:", "blob:"))
+                else None
+            ),
+        )
+        page.goto(app_server, wait_until="domcontentloaded")
+        box = page.locator("#question textarea")
+        box.fill(SEED_QUESTION)
+        page.locator("#ask").click()
+        page.locator("#sources .source-card").first.wait_for()
+        page.locator("#chat sup").first.wait_for()
+        chat, sources = (
+            page.locator("#chat").inner_text(),
+            page.locator("#sources").inner_text(),
+        )
+        page.screenshot(path=str(ARTIFACTS / "browser-chat.png"), full_page=True)
+        assert "12.000" in chat
+        assert "[1]" in chat
+        assert "[1] Putin nennt Entsendung nordkoreanischer Truppen" in sources
+        assert "12.000" in page.locator("#sources mark").first.inner_text()
+        page.get_by_role("tab", name="Index").click()
+        page.get_by_text(re.compile(r"1 articles, \d+ chunks")).wait_for()
+        _upload_from_the_browser(page, tmp_path)
+        page.screenshot(path=str(ARTIFACTS / "browser-index.png"), full_page=True)
+        assert outside == []
     assert (ARTIFACTS / "browser-chat.png").stat().st_size > 10_000
 
 

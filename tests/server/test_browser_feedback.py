@@ -1,19 +1,18 @@
 """A real browser's thumbs down on an answer stores feedback for that answer's turn: the
-Chatbot's like event reaches ``rate_answer`` with Gradio's event data (in-process app on the
-fake assistant; skips like ``test_browser.py`` when Chromium or playwright is missing)."""
+Chatbot's like event reaches ``rate_answer`` with Gradio's event data. One in-process app
+on the fake assistant serves the module and one Chromium drives it (each test in a fresh
+browser context, finding its own turn by question); skips like ``test_browser.py`` when
+Chromium or playwright is missing."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
+from conftest import ARTICLES, write_fake_model
 
-from tests.conftest import write_fake_model
-
-from .conftest import TROOPS_QUESTION, running
-from .test_browser import ARGS, CHROMIUM
+from .conftest import TROOPS_QUESTION, make_assistant, page_on, running
 from .test_feedback_loop import (  # noqa: F401  (evals: a fixture)
     FRANCE,
     cli,
@@ -25,29 +24,38 @@ from .test_feedback_loop import (  # noqa: F401  (evals: a fixture)
 pytestmark = pytest.mark.integration
 
 
-@contextmanager
-def asked(assistant, question: str) -> Iterator[tuple]:
-    """(app, page): the chat in headless Chromium after ``question`` was answered."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (test.sh installs it with apt-get)")
-    pytest.importorskip("playwright.sync_api", reason="playwright (dev dependency) missing")
-    from playwright.sync_api import sync_playwright
-
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """(app, url): the app with the two test articles, served for the whole module."""
     from assistant.server import build_app
 
+    folder = tmp_path_factory.mktemp("browser-feedback")
+    for name, text in ARTICLES.items():
+        (folder / "corpus").mkdir(exist_ok=True)
+        (folder / "corpus" / name).write_text(text, encoding="utf-8")
+    assistant = make_assistant(folder)
+    assert assistant.ingest(folder / "corpus").added == 2
     app = build_app(assistant)
-    with running(app) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 950})
-            page.set_default_timeout(30_000)
-            page.goto(url, wait_until="domcontentloaded")
-            page.locator("#question textarea").fill(question)
-            page.locator("#ask").click()
-            page.locator("#chat sup").first.wait_for()
-            yield app, page
-        finally:
-            browser.close()
+    with running(app) as url:
+        yield app, url
+
+
+@contextmanager
+def asked(chromium, url: str, question: str) -> Iterator:
+    """The chat page in a fresh browser context after ``question`` was answered."""
+    with page_on(chromium, timeout_ms=30_000) as page:
+        page.goto(url, wait_until="domcontentloaded")
+        page.locator("#question textarea").fill(question)
+        page.locator("#ask").click()
+        page.locator("#chat sup").first.wait_for()
+        yield page
+
+
+def rated_turns(app, question: str) -> list:
+    """The stored turns that asked ``question`` and were rated."""
+    conversations = app.state.assistant_state.conversations
+    turns = [t for c in conversations.conversations() for t in conversations.turns(c.id)]
+    return [t for t in turns if t.question == question and t.feedback]
 
 
 def thumbs_down(page) -> None:
@@ -55,34 +63,41 @@ def thumbs_down(page) -> None:
     page.locator("#feedback-note").get_by_text("your rating is stored").wait_for()
 
 
-def test_a_thumbs_down_in_the_browser_is_stored_with_the_turn(indexed):
-    with asked(indexed, TROOPS_QUESTION) as (app, page):
+def test_a_thumbs_down_in_the_browser_is_stored_with_the_turn(served, chromium):
+    app, url = served
+    with asked(chromium, url, TROOPS_QUESTION) as page:
         thumbs_down(page)
-    conversations = app.state.assistant_state.conversations
-    (kept,) = conversations.conversations()
-    (turn,) = conversations.turns(kept.id)
-    assert turn.question == TROOPS_QUESTION and [f.rating for f in turn.feedback] == ["down"]
+    (turn,) = rated_turns(app, TROOPS_QUESTION)
+    assert [f.rating for f in turn.feedback] == ["down"]
 
 
-def test_a_reloaded_tab_reopens_a_kept_conversation_with_its_sources(indexed):
-    with asked(indexed, TROOPS_QUESTION) as (_, page):
+def test_a_reloaded_tab_reopens_a_kept_conversation_with_its_sources(served, chromium):
+    with asked(chromium, served[1], TROOPS_QUESTION) as page:
         page.reload(wait_until="domcontentloaded")  # a new tab: an empty chat
         page.locator("#history-panel").get_by_text("Conversations").click()
         page.locator("#history input").click()
-        page.get_by_role("option").filter(has_text=TROOPS_QUESTION[:30]).click()
+        page.get_by_role("option").filter(has_text=TROOPS_QUESTION[:30]).first.click()
         page.locator("#history-open").click()
         page.locator("#history-note").get_by_text("Reopened: 1 answers.").wait_for()
         page.locator("#chat sup").first.wait_for()
         page.locator("#sources .source-card").first.wait_for()
 
 
-def test_the_whole_way_from_a_browser_thumbs_down_to_the_gate(indexed, evals, tmp_path, capsys):  # noqa: F811
+def test_the_whole_way_from_a_browser_thumbs_down_to_the_gate(
+    served,
+    chromium,
+    evals,  # noqa: F811
+    tmp_path,
+    capsys,
+):
     """A wrong answer in Chromium, 👎 there; review as "should have declined"; the gate
     fails on that item; a stricter answer model (the fix) makes it pass."""
-    with asked(indexed, FRANCE) as (app, page):  # answered, wrongly: the troops quote
+    app, url = served
+    with asked(chromium, url, FRANCE) as page:  # answered, wrongly: the troops quote
         thumbs_down(page)
-    index = str(indexed.settings.index_dir)
-    (rating,) = app.state.assistant_state.conversations.store.feedback()
+    (turn,) = rated_turns(app, FRANCE)
+    (rating,) = turn.feedback
+    index = str(app.state.assistant_state.assistant.settings.index_dir)
     status, out, _ = cli(capsys, "feedback", "review", rating.id, "--decision", "decline",
                          "--index", index)  # fmt: skip
     assert status == 0 and [i["question"] for i in items(evals)] == [FRANCE]

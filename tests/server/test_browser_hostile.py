@@ -21,9 +21,8 @@ import pytest
 from assistant import Assistant
 from assistant.providers import HashingEmbedder, make_chat_model
 
-from .conftest import running
+from .conftest import page_on, running
 from .hostile import QUESTION, echo_reply, hostile_record, markdown_image, write_hostile_corpus
-from .test_browser import ARGS, CHROMIUM
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 
@@ -65,31 +64,18 @@ def hostile_app(fake_settings, folder: Path, port: int, answerer: str):
 
 @pytest.mark.parametrize("answerer", ["extractive", "chat"])
 def test_the_browser_fetches_nothing_the_article_names_and_runs_none_of_its_script(
-    fake_settings, tmp_path, tracker, answerer
+    fake_settings, tmp_path, tracker, answerer, chromium
 ):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: test.sh installs Debian's chromium with apt-get")
-    pytest.importorskip("playwright.sync_api", reason="playwright (dev dependency) missing")
-    from playwright.sync_api import sync_playwright
-
     port, hits = tracker
-    with (
-        running(hostile_app(fake_settings, tmp_path / "corpus", port, answerer)) as url,
-        sync_playwright() as pw,
-    ):
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 950})
-            page.set_default_timeout(60_000)
-            seen = _watch(page, port)
-            chat, sources = _ask(page, url)
-            assert hits == [] and seen["requests"] == []  # no pixel, no Markdown image
-            assert seen["dialogs"] == []  # no script ran
-            assert page.locator(f'img[src*=":{port}/"]').count() == 0
-            assert page.locator('a[href^="javascript" i]').count() == 0
-            assert page.evaluate(_SCRIPTS_WITH_ALERT) == 0
-        finally:
-            browser.close()
+    app = hostile_app(fake_settings, tmp_path / "corpus", port, answerer)
+    with running(app) as url, page_on(chromium) as page:
+        seen = _watch(page, port)
+        chat, sources = _ask(page, url)
+        assert hits == [] and seen["requests"] == []  # no pixel, no Markdown image
+        assert seen["dialogs"] == []  # no script ran
+        assert page.locator(f'img[src*=":{port}/"]').count() == 0
+        assert page.locator('a[href^="javascript" i]').count() == 0
+        assert page.evaluate(_SCRIPTS_WITH_ALERT) == 0
     assert f"<img src=http://127.0.0.1:{port}/pixel>" in chat  # shown, as text
     assert "[click](javascript:alert(1))" in chat
     if answerer == "chat":

@@ -16,10 +16,10 @@ import anyio
 import httpx
 import openai
 import pytest
+from conftest import ROOT
 
 from assistant.__main__ import main as cli
 from assistant.server import build_app
-from tests.conftest import ROOT
 
 from .conftest import make_assistant, running
 from .test_mcp import http_session

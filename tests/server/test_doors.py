@@ -9,6 +9,7 @@ routes are the list below, owned by this test (widening ``security.OPEN_PATHS`` 
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 
 import anyio
@@ -124,19 +125,36 @@ def refused(response: httpx.Response, method: str) -> bool:
     )
 
 
-def served(tmp_path, corpus_dir, **settings):
-    assistant = make_assistant(tmp_path, **settings)
-    assistant.ingest(corpus_dir)
-    app = build_app(assistant)
-    return app, running(app)
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """``served(config)`` -> (app, url): one app per auth configuration (CONFIGS, or
+    "none"), built and served on first use and kept for the module."""
+    from conftest import ARTICLES
+
+    corpus = tmp_path_factory.mktemp("doors-corpus")
+    for name, text in ARTICLES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    apps: dict[str, tuple] = {}
+    with contextlib.ExitStack() as stack:
+
+        def serve(config: str) -> tuple:
+            if config not in apps:
+                settings = CONFIGS[config][0] if config in CONFIGS else {}
+                assistant = make_assistant(tmp_path_factory.mktemp("doors"), **settings)
+                assistant.ingest(corpus)
+                app = build_app(assistant)
+                apps[config] = (app, stack.enter_context(running(app)))
+            return apps[config]
+
+        yield serve
 
 
 @pytest.mark.parametrize("config", sorted(CONFIGS))
-def test_every_route_needs_a_credential(tmp_path, corpus_dir, config):
-    settings, right = CONFIGS[config]
-    app, server = served(tmp_path, corpus_dir, **settings)
+def test_every_route_needs_a_credential(served, config):
+    right = CONFIGS[config][1]
+    app, url = served(config)
     failures = []
-    with server as url, httpx.Client(base_url=url, timeout=30) as client:
+    with httpx.Client(base_url=url, timeout=30) as client:
         for path, method in doors(app):
             for headers in [{}, *WRONG, *right]:
                 expected = path not in OPEN and headers not in right
@@ -147,27 +165,26 @@ def test_every_route_needs_a_credential(tmp_path, corpus_dir, config):
     assert not failures, failures
 
 
-def test_without_credentials_configured_every_route_is_open(tmp_path, corpus_dir):
-    app, server = served(tmp_path, corpus_dir)
-    with server as url, httpx.Client(base_url=url, timeout=30) as client:
+def test_without_credentials_configured_every_route_is_open(served):
+    app, url = served("none")
+    with httpx.Client(base_url=url, timeout=30) as client:
         shut = [(m, p) for p, m in doors(app) if refused(attempt(client, m, p, {}), m)]
     assert not shut
 
 
-def test_the_gradio_api_needs_the_api_key(tmp_path, corpus_dir):
+def test_the_gradio_api_needs_the_api_key(served):
     """The way around the key that was found: with only ASSISTANT_API_KEY set, the chat's
     Gradio API answered without it."""
-    _, server = served(tmp_path, corpus_dir, api_key=KEY)
+    _, url = served("api key only")
     call = {"data": [TROOPS_QUESTION, [], "(any)", "(any)", "", "", False]}
-    with server as url:
-        refusal = httpx.post(f"{url}/gradio_api/call/chat", json=call, timeout=30)
-        accepted = httpx.post(
-            f"{url}/gradio_api/call/chat",
-            json=call,
-            timeout=30,
-            headers={"Authorization": f"Bearer {KEY}"},
-        )
-        page = httpx.get(f"{url}/", headers=basic("assistant", KEY), timeout=30)
+    refusal = httpx.post(f"{url}/gradio_api/call/chat", json=call, timeout=30)
+    accepted = httpx.post(
+        f"{url}/gradio_api/call/chat",
+        json=call,
+        timeout=30,
+        headers={"Authorization": f"Bearer {KEY}"},
+    )
+    page = httpx.get(f"{url}/", headers=basic("assistant", KEY), timeout=30)
     assert refusal.status_code == 401 and "ASSISTANT_API_KEY" in refusal.json()["error"]["message"]
     assert refusal.headers["www-authenticate"].startswith("Basic realm=")  # a browser asks
     assert accepted.status_code == 200 and accepted.json()["event_id"]

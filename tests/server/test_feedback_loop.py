@@ -10,15 +10,21 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, write_fake_model
 
 from assistant.__main__ import main
 from assistant.condense import RuleCondenser
-from tests.conftest import ROOT, write_fake_model
 
 from .conftest import TROOPS_QUESTION
 
 FRANCE = "Wie viele Soldaten hat Frankreich nach Russland geschickt?"  # the articles don't say
 FOLLOW_UP = "Und was sagte Pjöngjang dazu?"
+
+
+@pytest.fixture
+def fake_assistant(disk_assistant):
+    """On disk: the CLI reviews and gates from the index the app wrote."""
+    return disk_assistant
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@ restart, continued, deleted; and the stored answer JSON becomes the same Answer 
 
 from __future__ import annotations
 
+import pytest
+
 from assistant import Assistant
 from assistant.providers import HashingEmbedder
 from assistant.records import Answer
@@ -18,6 +20,12 @@ from assistant.server.ui import ChatSession, chat_events
 from .conftest import TROOPS_QUESTION
 
 FOLLOW_UP = "Und was sagte Pjöngjang dazu?"
+
+
+@pytest.fixture
+def fake_assistant(disk_assistant):
+    """On disk: a restarted app reopens the index and the kept conversations."""
+    return disk_assistant
 
 
 def ask(state, message, chat=None, turns=None, session=None):

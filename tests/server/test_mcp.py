@@ -15,12 +15,12 @@ import anyio
 import httpx
 import httpx2
 import pytest
+from conftest import write_fake_model
 from mcp import Client, ClientSession, MCPError, StdioServerParameters, stdio_client
 from mcp.client.stdio import get_default_environment
 from mcp.client.streamable_http import streamable_http_client
 
 from assistant.server import build_app
-from tests.conftest import write_fake_model
 
 from .conftest import TROOPS_QUESTION, make_assistant, running
 

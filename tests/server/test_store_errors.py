@@ -15,6 +15,12 @@ from assistant.stored import BuildRecord
 from .conftest import TROOPS_QUESTION
 
 
+@pytest.fixture
+def fake_assistant(disk_assistant):
+    """On disk: the failures are Chroma's own, on its default collection."""
+    return disk_assistant
+
+
 def fail_with(exc: Exception):
     """A stand-in for a collection method that always raises ``exc``."""
 
