@@ -1,22 +1,25 @@
 """``assistant eval``: resolve the set, build the indexes, run, report, apply the gate.
 
 Exit status: 0 when the gate passes, 1 when a metric fails (the metric and the worst items
-are printed), 2 for usage errors (raised as AssistantError and printed by the CLI).
+are printed) or an item regresses against the baseline (the item is named), 2 for usage
+errors (raised as AssistantError and printed by the CLI). What changed since the baseline
+is printed before the averages: it is what a release decision reads first.
+``--compare RUN_A RUN_B`` diffs two saved runs instead of running one (``compare``).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 
 from ..config import PROJECT_ROOT, Settings
 from ..errors import IndexMismatchError
 from ..stores import discard
-from . import gate
+from . import diff, diffview, gate
 from .judges import make_judge
+from .junit import write_junit
 from .metrics import (
     ANSWERED,
     CITATION_PRECISION,
@@ -27,7 +30,7 @@ from .metrics import (
     HIT_AT,
     by_name,
 )
-from .report import text_chart, write_reports
+from .report import item_dict, latency_line, text_chart, write_reports
 from .runner import CachedEmbedder, RunResult, run_items, vector_file
 from .sets import EvalSet, EvalSetError, XquadSpec, build_xquad_set, load_set_dir
 
@@ -70,8 +73,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--baseline", type=Path, help="baseline JSON (default: the set's)")
     parser.add_argument(
-        "--update-baseline", action="store_true", help="store this run's metrics as the baseline"
+        "--update-baseline",
+        action="store_true",
+        help="store this run's metrics and items (kind, verdict, citations, scores, answer) "
+        "as the baseline",
     )
+    add_gate_arguments(parser)
     parser.add_argument("--out", type=Path, help="report folder (default artifacts/eval/SET)")
     parser.add_argument("--top-k", type=int, help="chunks per answer (degrades on purpose)")
     parser.add_argument("--limit", type=int, help="XQuAD: at most N questions")
@@ -95,6 +102,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         const=PROJECT_ROOT / "evals/judge-check.jsonl",
         type=Path,
         help="only measure the judges' agreement on labelled pairs",
+    )
+
+
+def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the item gate and of what CI reads (JUnit, a comparison of two runs)."""
+    parser.add_argument(
+        "--allow-item-regressions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="accept up to N items that were right in the baseline and now claim something "
+        "wrong (default 0: any such item fails the gate)",
+    )
+    parser.add_argument(
+        "--junit", type=Path, metavar="FILE", help="also write JUnit XML: a case per item, metric"
+    )
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        type=Path,
+        metavar=("RUN_A", "RUN_B"),
+        help="show the items whose answers differ between two report.json files (or folders)",
     )
 
 
@@ -189,6 +218,8 @@ def run_eval(args, settings: Settings, embedder=None, chat_model=None) -> int:
         "judge": judge.name,
         "embedder": cached.name,
         "answerer": settings.answerer,
+        "answer_model": _shown(settings.answer_model),
+        "chunk_vectors": settings.chunk_vectors,
         "top_k": settings.top_k if args.top_k is None else args.top_k,
         "date": dt.date.today().isoformat(),
         "notes": eval_set.notes,
@@ -197,32 +228,66 @@ def run_eval(args, settings: Settings, embedder=None, chat_model=None) -> int:
     return finish(run, eval_set, args)
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the project when it is inside it (baselines are committed)."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def finish(run: RunResult, eval_set: EvalSet, args) -> int:
-    """Gate, reports, baseline update and the printed verdict."""
+    """Gate (metrics and items), reports, baseline update and the printed verdict."""
     baseline_path = args.baseline or eval_set.baseline
     baseline = gate.load_baseline(baseline_path)
+    current = diff.states(item_dict(r) for r in run.items)
+    allowed = args.allow_item_regressions
+    comparison = gate.item_comparison(current, baseline_path, allowed, not args.update_baseline)
     if args.update_baseline:
         if baseline_path is None:
             raise EvalSetError(f"set {eval_set.name} has no baseline file; pass --baseline FILE")
-        gate.save_baseline(baseline_path, run.metrics, {"set": eval_set.name, **run.config})
+        config = {"set": eval_set.name, **run.config}
+        gate.save_baseline(baseline_path, run.metrics, config, current)
         baseline = None  # the new baseline is this run: only the floors apply
     floors = gate.applicable(eval_set.floors, eval_set.items)
     failures = gate.check(run.metrics, floors, baseline, eval_set.tolerance)
     out = args.out or Path("artifacts") / "eval" / eval_set.name
-    paths = write_reports(run, out, failures, baseline)
-    print("\n".join(text_chart(run.metrics)))
-    print(f"latency ms: {json.dumps(run.latency_ms)}")
-    print(f"report: {paths['md']} ({paths['json']}, {paths['html']})")
+    paths = write_reports(run, out, failures, baseline, comparison)
+    if args.junit:
+        paths["junit"] = write_junit(args.junit, run, current, failures, comparison)
+    print_summary(run, comparison, paths)
     if args.update_baseline:
-        print(f"baseline updated: {baseline_path}")
+        print(f"baseline updated: {baseline_path} ({len(current)} items)")
+    return print_verdict(run, failures, comparison)
+
+
+def print_summary(run: RunResult, comparison: diff.Comparison | None, paths: dict) -> None:
+    """What changed first, then the chart, latency and where the reports are."""
+    if comparison is None:
+        print("no baseline: items are not compared (pass --baseline FILE)")
+    else:
+        print("\n".join(diffview.text_lines(comparison)))
+    print("\n".join(text_chart(run.metrics)))
+    print(latency_line(run.latency_ms))
+    print(f"report: {paths['md']} ({paths['json']}, {paths['html']})")
+    if "junit" in paths:
+        print(f"junit: {paths['junit']}")
+
+
+def print_verdict(run: RunResult, failures: list, comparison: diff.Comparison | None) -> int:
+    """FAIL lines (items, then metrics with their worst items) and the verdict; the status."""
+    failing = comparison.failing if comparison else []
+    for change in failing:
+        print(f"FAIL {gate.regression_message(change)}", file=sys.stderr)
     for failure in failures:
         worst = gate.worst_items(run.items, failure.metric)
         print(f"FAIL {failure.message()}; worst items: {', '.join(worst) or '-'}", file=sys.stderr)
+    regressed = f", {len(failing)} item regression(s)" if failing else ""
     print(
-        f"gate {'passed' if not failures else 'FAILED'} for set {eval_set.name} "
-        f"({run.counts['items']} items, {run.counts['errors']} errors)"
+        f"gate {'passed' if not failures and not failing else 'FAILED'} for set {run.set_name} "
+        f"({run.counts['items']} items, {run.counts['errors']} errors{regressed})"
     )
-    return 1 if failures else 0
+    return 1 if failures or failing else 0
 
 
 def main(args, settings: Settings, embedder=None) -> int:
@@ -231,6 +296,15 @@ def main(args, settings: Settings, embedder=None) -> int:
         from .judgecheck import run_judge_check
 
         return run_judge_check(args.judge_check, settings, args.judge)
+    if args.allow_item_regressions < 0:
+        raise EvalSetError(
+            f"expected --allow-item-regressions N >= 0, got {args.allow_item_regressions}"
+        )
+    if args.compare:
+        from .compare import run_compare
+
+        first, second = args.compare
+        return run_compare(first, second, args.allow_item_regressions, args.out)
     if not args.set_name:
-        raise EvalSetError("expected --set NAME (or --judge-check)")
+        raise EvalSetError("expected --set NAME (or --judge-check, --compare RUN_A RUN_B)")
     return run_eval(args, settings, embedder)

@@ -10,6 +10,13 @@ A floor is applied only when the set holds the items its metric is computed on
 (``applicable``): a set of declines alone (a ``feedback`` set can be one) has no answerable
 item, so hit@k or correct are missing by construction, not because something broke. A set
 that holds such items still fails on a metric that came out missing.
+
+Items are gated too (``item_comparison``): an item that was correct or declined correctly
+in the baseline and now claims something wrong (a false claim, a wrong answer; see
+``diff``) fails the gate by name even when every average holds, unless
+``--allow-item-regressions N`` accepts up to N of them. The baseline stores each item for
+that (``save_baseline``); a baseline written before (metrics only) still gates the metrics
+and says that items need ``--update-baseline`` once.
 """
 
 from __future__ import annotations
@@ -19,8 +26,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import diff
 from .metrics import BY_NAME, GATED
-from .sets import EvalItem
+from .sets import EvalItem, EvalSetError
+
+AGGREGATES_ONLY = (
+    "the baseline holds aggregate metrics only (written before item baselines): "
+    "items are not compared until `assistant eval --update-baseline` stores them"
+)
 
 
 @dataclass(frozen=True)
@@ -82,13 +95,66 @@ def load_baseline(path: Path | None) -> dict[str, float] | None:
     return {k: v for k, v in data.get("metrics", data).items() if isinstance(v, (int, float))}
 
 
-def save_baseline(path: Path, metrics: dict[str, float | None], config: dict) -> None:
-    """Store the gated metrics (rounded, so diffs stay readable) and how they were made."""
+def load_baseline_items(path: Path | None) -> dict[str, diff.ItemState] | None:
+    """The stored items by id; None when there is no file or it holds metrics only."""
+    if path is None or not Path(path).is_file():
+        return None
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    entries = data.get("items") if isinstance(data, dict) else None
+    if entries is None:
+        return None
+    try:
+        return {str(k): diff.state_from_baseline(str(k), v) for k, v in entries.items()}
+    except (AttributeError, KeyError, TypeError) as exc:
+        raise EvalSetError(
+            f"{path}: expected items as {{id: {{expected, kind, status, ...}}}}, got {exc!r}"
+        ) from None
+
+
+def save_baseline(
+    path: Path,
+    metrics: dict[str, float | None],
+    config: dict,
+    items: dict[str, diff.ItemState] | None = None,
+) -> None:
+    """Store the gated metrics (rounded, so diffs stay readable), how they were made and,
+    per item, what the item gate compares (``diff.baseline_entry``)."""
     kept = {k: round(v, 4) for k, v in metrics.items() if k in GATED and v is not None}
-    Path(path).write_text(
-        json.dumps({"config": config, "metrics": kept}, indent=2, ensure_ascii=False) + "\n",
-        encoding="utf-8",
-    )
+    data: dict = {"config": config, "metrics": kept}
+    if items is not None:
+        data["items"] = {k: diff.baseline_entry(v) for k, v in items.items()}
+    Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def item_comparison(
+    run_items: dict[str, diff.ItemState], path: Path | None, allowed: int, gated: bool = True
+) -> diff.Comparison | None:
+    """This run's items against the baseline at ``path`` (None: there is no baseline)."""
+    if path is None or not Path(path).is_file():
+        return None
+    stored = load_baseline_items(path)
+    config = json.loads(Path(path).read_text(encoding="utf-8")).get("config", {})
+    against = f"baseline {_shown(Path(path))}"
+    against += f" ({config['date']})" if config.get("date") else ""
+    if stored is None:
+        return diff.Comparison(against, [], len(run_items), AGGREGATES_ONLY, False, allowed)
+    changes = diff.compare(stored, run_items)
+    return diff.Comparison(against, changes, len(run_items), "", gated, allowed)
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def regression_message(change: diff.Change) -> str:
+    """A line for people: the item, what it was in the baseline, what it is now."""
+    was = change.before.status if change.before else "-"
+    now = change.after.status if change.after else "-"
+    return f"item {change.id}: {was} in the baseline, now {now}"
 
 
 def worst_items(items, metric: str, n: int = 5) -> list[str]:

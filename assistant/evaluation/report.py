@@ -1,5 +1,6 @@
-"""Reports: ``report.json`` (every item), ``report.md`` and ``report.html`` (summary, chart,
-worst items first). No dependencies beyond the standard library; the chart is inline SVG.
+"""Reports: ``report.json`` (every item), ``report.md`` and ``report.html`` (verdict, what
+changed since the baseline first (``diffview``), chart, worst items with their scores as
+columns). No dependencies beyond the standard library; the chart is inline SVG.
 What each metric means comes from its ``Metric`` in ``metrics.METRICS``. Questions, answers
 and gold texts come from eval sets and articles, so both pages show them through
 ``untrusted.escape`` (an answer quoting ``![x](http://...)`` stays text in any viewer)."""
@@ -11,7 +12,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..untrusted import escape
-from .gate import Failure
+from . import diffview
+from .diff import Comparison, answer_kind, baseline_entry, status_of
+from .gate import Failure, regression_message
 from .metrics import ANSWERED, CORRECT, DECLINED, ERROR, describe
 from .runner import ItemResult, RunResult
 
@@ -29,6 +32,7 @@ def item_dict(result: ItemResult) -> dict:
         "gold_articles": list(result.item.gold_articles),
         "answer": result.answer,
         "answered": result.answered,
+        "answer_kind": answer_kind(result),
         "error": result.error,
         "gold_rank": result.gold_rank,
         "ranked_articles": result.ranked_articles,
@@ -48,10 +52,15 @@ def badness(result: ItemResult) -> float:
 
 
 def write_reports(
-    run: RunResult, out: Path, failures: list[Failure], baseline: dict | None
+    run: RunResult,
+    out: Path,
+    failures: list[Failure],
+    baseline: dict | None,
+    comparison: Comparison | None = None,
 ) -> dict[str, Path]:
     """Write report.json, report.md and report.html under ``out``; return their paths."""
     out.mkdir(parents=True, exist_ok=True)
+    failing = comparison.failing if comparison else []
     payload = {
         "set": run.set_name,
         "config": run.config,
@@ -59,19 +68,63 @@ def write_reports(
         "metrics": run.metrics,
         "latency_ms": run.latency_ms,
         "baseline": baseline,
-        "gate": {"passed": not failures, "failures": [asdict(f) for f in failures]},
+        "gate": {
+            "passed": not failures and not failing,
+            "failures": [asdict(f) for f in failures],
+            "item_regressions": [c.id for c in failing],
+            "allowed_item_regressions": comparison.allowed if comparison else 0,
+        },
+        "changes": changes_dict(comparison),
         "seconds": round(run.seconds, 2),
         "items": [item_dict(r) for r in run.items],
     }
     paths = {"json": out / "report.json", "md": out / "report.md", "html": out / "report.html"}
     paths["json"].write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
-    paths["md"].write_text(markdown(run, failures, baseline), encoding="utf-8")
-    paths["html"].write_text(html_page(run, failures, baseline), encoding="utf-8")
+    paths["md"].write_text(markdown(run, failures, baseline, comparison), encoding="utf-8")
+    paths["html"].write_text(html_page(run, failures, baseline, comparison), encoding="utf-8")
     return paths
+
+
+def changes_dict(comparison: Comparison | None) -> dict | None:
+    """The JSON form of the changed-items view (None: no baseline to compare with)."""
+    if comparison is None:
+        return None
+    return {
+        "against": comparison.against,
+        "note": comparison.note,
+        "compared": comparison.total,
+        "items": [
+            {
+                "id": c.id,
+                "tags": list(c.tags),
+                "before": baseline_entry(c.before) if c.before else None,
+                "after": baseline_entry(c.after) if c.after else None,
+            }
+            for c in comparison.changes
+        ],
+    }
 
 
 def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
+
+
+def _ms(value) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def latency_line(latency: dict[str, dict[str, float | None]]) -> str:
+    """Latency per stage for the terminal, rounded: ``total 101.2/699.0`` (p50/p95)."""
+    stages = ", ".join(f"{s} {_ms(p['p50'])}/{_ms(p['p95'])}" for s, p in latency.items())
+    return f"latency ms (p50/p95): {stages or '-'}"
+
+
+def counts_line(run: RunResult) -> str:
+    c = run.counts
+    return (
+        f"{c['items']} items ({c['answerable']} answerable, {c['unanswerable']} unanswerable, "
+        f"{c['errors']} errors) in {run.seconds:.1f} s"
+    )
 
 
 def metric_rows(run: RunResult, baseline: dict | None) -> list[tuple[str, str, str, str]]:
@@ -82,55 +135,70 @@ def metric_rows(run: RunResult, baseline: dict | None) -> list[tuple[str, str, s
     ]
 
 
-def markdown(run: RunResult, failures: list[Failure], baseline: dict | None) -> str:
-    """The readable summary: gate verdict, metrics with meanings, a chart, worst items."""
-    verdict = "PASSED" if not failures else "FAILED"
-    lines = [f"# Eval report: {run.set_name}", "", f"Gate: **{verdict}**", ""]
-    lines += [f"- {f.message()}" for f in failures]
-    lines += [
-        "",
-        f"Items: {run.counts} in {run.seconds:.1f} s; config: {run.config}",
-        "",
-        "| metric | value | baseline | what it means |",
-        "|---|---|---|---|",
-    ]
+def verdict_lines(failures: list[Failure], comparison: Comparison | None) -> list[str]:
+    """The gate's failures for people: failing items first, then metrics."""
+    items = [regression_message(c) for c in (comparison.failing if comparison else [])]
+    return items + [f.message() for f in failures]
+
+
+def markdown(
+    run: RunResult,
+    failures: list[Failure],
+    baseline: dict | None,
+    comparison: Comparison | None = None,
+) -> str:
+    """The readable summary: verdict, what changed, metrics with meanings, a chart, items."""
+    passed = not failures and not (comparison and comparison.failing)
+    lines = [f"# Eval report: {run.set_name}", "", f"Gate: **{'PASSED' if passed else 'FAILED'}**"]
+    lines += ["", *[f"- {escape(line)}" for line in verdict_lines(failures, comparison)], ""]
+    lines += [*diffview.markdown_lines(comparison), ""] if comparison else []
+    config = ", ".join(f"{k}: {v}" for k, v in run.config.items() if k != "notes")
+    lines += [f"{counts_line(run)}; {escape(config)}", ""]
+    lines += ["| metric | value | baseline | what it means |", "|---|---|---|---|"]
     lines += [f"| {n} | {v} | {b} | {e} |" for n, v, b, e in metric_rows(run, baseline)]
-    lines += [
-        "",
-        "```",
-        *text_chart(run.metrics),
-        "```",
-        "",
-        "| stage | p50 ms | p95 ms |",
-        "|---|---|---|",
+    lines += ["", "```", *text_chart(run.metrics), "```", ""]
+    lines += ["| stage | p50 ms | p95 ms |", "|---|---|---|"]
+    lines += [f"| {s} | {_ms(p['p50'])} | {_ms(p['p95'])} |" for s, p in run.latency_ms.items()]
+    lines += ["", "## By kind", "", "| kind | items | answered | declined | correct |"]
+    lines += ["|---|---|---|---|---|", *kind_rows(run.items), "", "## Worst items first", ""]
+    worst = sorted(run.items, key=badness, reverse=True)[:25]
+    names = score_names(run)
+    lines += ["| item | outcome | " + " | ".join(names) + " |", "|---" * (len(names) + 2) + "|"]
+    lines += [f"| {escape(r.item.id)} | {outcome(r)} | {' | '.join(score_cells(r, names))} |"
+              for r in worst]  # fmt: skip
+    for r in worst:
+        lines += ["", *item_lines(r)]
+    return "\n".join(lines) + "\n"
+
+
+def item_lines(r: ItemResult) -> list[str]:
+    """One worst item in Markdown: question, expected, answer, rank, unsupported sentences."""
+    lines = [
+        f"### {escape(r.item.id)} ({escape(r.item.kind or r.item.language)})",
+        f"- question: {escape(r.item.question)}",
+        f"- expected: {escape(_expected(r.item))}",
+        f"- answer ({answer_kind(r)}): {escape(r.error or r.answer)}",
+        f"- gold rank: {r.gold_rank}",
     ]
-    lines += [f"| {s} | {_fmt(p['p50'])} | {_fmt(p['p95'])} |" for s, p in run.latency_ms.items()]
-    lines += [
-        "",
-        "## By kind",
-        "",
-        "| kind | items | answered | declined | correct |",
-        "|---|---|---|---|---|",
-        *kind_rows(run.items),
+    return lines + [
+        f"- unsupported: {escape(repr(s['text'][:120]))} ({escape(s['judge']['reason'])})"
+        for s in r.sentences
+        if s.get("judge") and not s["judge"]["supported"]
     ]
-    lines += ["", "## Worst items first", ""]
-    for r in sorted(run.items, key=badness, reverse=True)[:25]:
-        shown = {k: round(v, 2) for k, v in r.scores.items() if v is not None}
-        lines += [
-            f"### {escape(r.item.id)} ({escape(r.item.kind or r.item.language)})",
-            f"- question: {escape(r.item.question)}",
-            f"- expected: {escape(_expected(r.item))}",
-            f"- answer: {escape(r.error or r.answer)}",
-            f"- gold rank: {r.gold_rank}",
-            f"- scores: {shown}",
-        ]
-        lines += [
-            f"- unsupported: {escape(repr(s['text'][:120]))} ({escape(s['judge']['reason'])})"
-            for s in r.sentences
-            if s.get("judge") and not s["judge"]["supported"]
-        ]
-        lines.append("")
-    return "\n".join(lines)
+
+
+def score_names(run: RunResult) -> list[str]:
+    """The score columns: every metric the run computed except ``error``."""
+    return [n for n in run.metrics if n != ERROR.name]
+
+
+def score_cells(r: ItemResult, names: list[str]) -> list[str]:
+    return [diffview.number(r.scores.get(n)) for n in names]
+
+
+def outcome(r: ItemResult) -> str:
+    """The item's verdict (``diff.status_of``): correct, false claim, declined, ..."""
+    return status_of(r.item.answerable, answer_kind(r), r.scores, r.error)
 
 
 def kind_rows(items: list[ItemResult]) -> list[str]:
@@ -176,33 +244,71 @@ def svg_chart(metrics: dict[str, float | None], width: int = 520) -> str:
     )
 
 
-def html_page(run: RunResult, failures: list[Failure], baseline: dict | None) -> str:
-    """The summary as one self-contained HTML page (chart, metric table, worst items)."""
+STYLE = (
+    "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em auto;padding:0 1em;"
+    "max-width:1200px;color:#222}"
+    "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 6px;"
+    "vertical-align:top;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}"
+    ".failed{color:#b00020}.passed{color:#1b7f3b}.change{border-left:4px solid #888;"
+    "padding:2px 10px;margin:10px 0;background:#fafafa}.change.regression{border-color:#b00020;"
+    "background:#fff4f4}.tags{color:#555;font-style:italic;margin:0}.change h3{margin:4px 0}"
+    ".change.right{border-color:#1b7f3b;background:#f4fbf6}.sides td{width:46%;"
+    "white-space:pre-wrap}.worst th.s{writing-mode:vertical-rl;transform:rotate(180deg);"
+    "white-space:nowrap;font-size:12px;padding:6px 2px}"
+    ".worst td.q{min-width:12em}.worst td.a{min-width:22em}"
+)
+
+
+def html_page(
+    run: RunResult,
+    failures: list[Failure],
+    baseline: dict | None,
+    comparison: Comparison | None = None,
+) -> str:
+    """The summary as one self-contained HTML page: verdict, what changed, chart, metric
+    and latency tables, the worst items with their scores as columns (the last table)."""
     esc = escape
+    passed = not failures and not (comparison and comparison.failing)
     rows = "".join(
-        f"<tr><td>{esc(n)}</td><td>{v}</td><td>{b}</td><td>{esc(e)}</td></tr>"
+        f"<tr><td>{esc(n)}</td><td class=n>{v}</td><td class=n>{b}</td><td>{esc(e)}</td></tr>"
         for n, v, b, e in metric_rows(run, baseline)
     )
-    fails = "".join(f"<li>{esc(f.message())}</li>" for f in failures)
-    worst = "".join(
-        f"<tr><td>{esc(r.item.id)}</td><td>{esc(r.item.question)}</td>"
-        f"<td>{esc(r.error or r.answer)}</td><td>{esc(str(_rounded(r.scores)))}</td></tr>"
-        for r in sorted(run.items, key=badness, reverse=True)[:50]
+    latency = "".join(
+        f"<tr><td>{esc(s)}</td><td class=n>{_ms(p['p50'])}</td><td class=n>{_ms(p['p95'])}</td>"
+        "</tr>"
+        for s, p in run.latency_ms.items()
     )
+    fails = "".join(f"<li>{esc(line)}</li>" for line in verdict_lines(failures, comparison))
+    verdict = "PASSED" if passed else "FAILED"
     return (
         f"<!doctype html><meta charset='utf-8'><title>Eval {esc(run.set_name)}</title>"
-        f"<h1>Eval report: {esc(run.set_name)}</h1>"
-        f"<p>Gate: <b>{'PASSED' if not failures else 'FAILED'}</b></p><ul>{fails}</ul>"
-        f"{svg_chart(run.metrics)}<table border=1><tr><th>metric</th><th>value</th>"
-        f"<th>baseline</th><th>meaning</th></tr>{rows}</table><h2>Worst items first</h2>"
-        f"<table border=1><tr><th>id</th><th>question</th><th>answer</th><th>scores</th>"
-        f"</tr>{worst}</table>"
+        f"<style>{STYLE}</style><h1>Eval report: {esc(run.set_name)}</h1>"
+        f"<p class={verdict.lower()}>Gate: <b>{verdict}</b></p><ul>{fails}</ul>"
+        f"{diffview.html_section(comparison) if comparison else ''}"
+        f"<h2>Metrics</h2><p>{esc(counts_line(run))}</p>{svg_chart(run.metrics)}"
+        f"<table><tr><th>metric</th><th>value</th><th>baseline</th><th>meaning</th></tr>{rows}"
+        f"</table><h2>Latency (ms)</h2><table><tr><th>stage</th><th>p50</th><th>p95</th></tr>"
+        f"{latency}</table><h2>Worst items first</h2>{worst_table(run)}"
+    )
+
+
+def worst_table(run: RunResult, n: int = 50) -> str:
+    """The worst ``n`` items: question, outcome, answer and one column per score."""
+    names = score_names(run)
+    head = "".join(f"<th class=s>{escape(name)}</th>" for name in names)
+    rows = "".join(
+        f"<tr><td>{escape(r.item.id)}</td><td class=q>{escape(r.item.question)}</td>"
+        f"<td>{outcome(r)}</td><td class=a>{escape(r.error or r.answer)}</td>"
+        + "".join(f"<td class=n>{cell}</td>" for cell in score_cells(r, names))
+        + "</tr>"
+        for r in sorted(run.items, key=badness, reverse=True)[:n]
+    )
+    return (
+        f"<table class=worst><tr><th>id</th><th>question</th><th>outcome</th><th>answer</th>"
+        f"{head}</tr>"
+        f"{rows}</table>"
     )
 
 
 def _expected(item) -> str:
     return "answer " + " | ".join(item.answers) if item.answerable else "decline"
-
-
-def _rounded(scores: dict) -> dict:
-    return {k: round(v, 2) for k, v in scores.items() if v is not None}

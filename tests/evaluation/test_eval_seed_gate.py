@@ -26,6 +26,8 @@ def test_seed_gate_passes(cache, tmp_path, capsys, e5):
     captured = capsys.readouterr()
     assert status == 0, captured.out + captured.err
     assert "gate passed for set seed" in captured.out
+    assert "items changed since baseline evals/seed/baseline.json" in captured.out
+    assert "no item regressed" in captured.out  # the committed baseline holds every item
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert report["counts"]["errors"] == 0 and report["gate"]["passed"] is True
     assert report["metrics"]["hit@5"] == 1.0
