@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 
 from ..chain import Assistant
 from ..errors import AssistantError
+from .openapi import install
 from .security import GuardMiddleware, check_exposure
 from .state import ServerState
 
@@ -42,7 +43,8 @@ def build_app(assistant: Assistant, with_ui: bool = True):
 
     mount_mcp(app, assistant)  # /mcp: the MCP tools over streamable HTTP
     app.router.lifespan_context = _closing(assistant, app.router.lifespan_context)
-    app.include_router(build_fallback(routers))  # after every API route, before the UI
+    app.include_router(build_fallback(app.routes))  # after every API route, before the UI
+    install(app, assistant.settings)  # /openapi.json: the contract (openapi.py)
     _add_error_handlers(app)
     app.add_middleware(GuardMiddleware, settings=assistant.settings)
     if with_ui:
@@ -108,7 +110,12 @@ def _add_error_handlers(app) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
-        body = error_body(exc.status_code, str(exc.detail))
+        message = str(exc.detail)
+        allow = (exc.headers or {}).get("Allow")
+        if exc.status_code == 405 and allow and message == "Method Not Allowed":  # Starlette's
+            expected = allow.replace(", ", " or ")
+            message = f"expected {expected} for {request.url.path}, got {request.method}"
+        body = error_body(exc.status_code, message)
         return reply(request, exc.status_code, body, exc.headers)
 
 

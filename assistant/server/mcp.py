@@ -9,6 +9,15 @@ tool error whose text is the one error shape of ``wire.py``, never a crash.
 Two transports serve the same server: stdio (``assistant mcp``; stdout is the protocol
 stream) and streamable HTTP at ``/mcp`` on the app (``mount_mcp``), behind the one
 authentication of every route (``security.py``).
+
+The tools' ``inputSchema`` is their contract, as the OpenAPI document is the HTTP API's: it
+declares the values every door accepts (``inputs.py``: a question not blank and at most
+``max_question_chars``, a language, days, ``top_k`` 0-100), checked by the one request
+parser behind the tool, so a value outside them is a tool error with the chain's message.
+``ToolContract`` (middleware, both transports) adds what the SDK would answer in its own
+words: arguments of the wrong JSON type or missing (the SDK's pydantic would also take
+``"5"`` for an integer) and an unknown tool are tool errors in the one error shape too, and
+``tools/list`` states the configured ``max_question_chars``, not the default.
 """
 
 from __future__ import annotations
@@ -27,6 +36,8 @@ from ..chain import Assistant
 from ..dates import parse_as_of
 from ..errors import AssistantError
 from ..records import Answer, AskRequest, Evidence, Filters
+from .inputs import DAY, LANGUAGE, QUESTION, TOP_K, checked_length
+from .tool_contract import ToolContract
 from .wire import assistant_error_body
 
 MCP_PATH = "/mcp"
@@ -54,21 +65,46 @@ published (YYYY-MM-DD or ""), url, score (0..1, how likely the chunk answers the
 the chunk `text`. Uses the same retrieval and ranking as `ask`; use it to browse or to read
 more around a citation, and `ask` for an answer."""
 
-Language = Annotated[str | None, Field(description="only articles in this language: 'de' or 'en'")]
+Language = Annotated[
+    str | None,
+    Field(
+        description="only articles in this language: 'de' or 'en'; blank: any",
+        json_schema_extra=dict(LANGUAGE),
+    ),
+]
 Source = Annotated[
     str | None,
     Field(description="only articles from this source (its name as in citations[].source)"),
 ]
 From = Annotated[
-    str | None, Field(description="only articles published on or after this day, YYYY-MM-DD")
+    str | None,
+    Field(
+        description="only articles published on or after this day, YYYY-MM-DD (on or before "
+        "published_to); blank: any",
+        json_schema_extra=dict(DAY),
+    ),
 ]
 To = Annotated[
-    str | None, Field(description="only articles published on or before this day, YYYY-MM-DD")
+    str | None,
+    Field(
+        description="only articles published on or before this day, YYYY-MM-DD; blank: any",
+        json_schema_extra=dict(DAY),
+    ),
 ]
-Question = Annotated[str, Field(description="the question, in German or English")]
+Question = Annotated[
+    str,
+    Field(
+        description="the question, in German or English; not blank, at most "
+        "max_question_chars characters (maxLength)",
+        json_schema_extra=dict(QUESTION),
+    ),
+]
 AsOf = Annotated[
     str | None,
-    Field(description="YYYY-MM-DD: the day 'yesterday', 'letzte Woche' count from; default today"),
+    Field(
+        description="YYYY-MM-DD: the day 'yesterday', 'letzte Woche' count from; default today",
+        json_schema_extra=dict(DAY),
+    ),
 ]
 Timeline = Annotated[
     bool | None,
@@ -77,12 +113,24 @@ Timeline = Annotated[
         "omitted: when the question asks how something developed"
     ),
 ]
-Query = Annotated[str, Field(description="what to look for, in German or English")]
+Query = Annotated[
+    str,
+    Field(
+        description="what to look for, in German or English; not blank, at most "
+        "max_question_chars characters (maxLength)",
+        json_schema_extra=dict(QUESTION),
+    ),
+]
 AnswerTopK = Annotated[
     int | None,
-    Field(description="chunks the answer may cite, 0-100; omitted: the configured number"),
+    Field(
+        description="chunks the answer may cite, 0-100; omitted: the configured number",
+        json_schema_extra=dict(TOP_K),
+    ),
 ]
-SearchTopK = Annotated[int, Field(description="how many chunks to return, 0-100")]
+SearchTopK = Annotated[
+    int, Field(description="how many chunks to return, 0-100", json_schema_extra=dict(TOP_K))
+]
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
@@ -119,6 +167,8 @@ def build_mcp(assistant: Assistant) -> MCPServer:
         instructions=INSTRUCTIONS,
         log_level="WARNING",
     )
+    server.middleware.append(ToolContract(server, assistant.settings))
+    limit = assistant.settings.max_question_chars
 
     @server.tool(description=ASK_DESCRIPTION, title="Ask the news articles", annotations=READ_ONLY)
     def ask(
@@ -132,7 +182,9 @@ def build_mcp(assistant: Assistant) -> MCPServer:
         timeline: Timeline = None,
     ) -> Annotated[CallToolResult, dict[str, Any]]:
         filters = (language, source, published_from, published_to)
-        return respond(assistant, question, filters, top_k, Answer.to_dict, as_of, timeline)
+        return respond(
+            assistant, question, filters, top_k, Answer.to_dict, as_of, timeline, limit=limit
+        )
 
     @server.tool(
         description=SEARCH_DESCRIPTION, title="Search the news articles", annotations=READ_ONLY
@@ -147,6 +199,7 @@ def build_mcp(assistant: Assistant) -> MCPServer:
     ) -> Annotated[CallToolResult, SearchResults]:
         filters = (language, source, published_from, published_to)
         try:
+            checked_length(query, limit)
             request = AskRequest(question=query, filters=Filters.parse(*filters), top_k=top_k)
             return _json_result(search_results(*assistant.search(request)))
         except AssistantError as exc:
@@ -163,11 +216,14 @@ def respond(
     shape: Callable[[Answer], dict],
     as_of: str | None = None,
     timeline: bool | None = None,
+    limit: int | None = None,
 ) -> CallToolResult:
     """``shape(answer)`` for the one request record, as structured content and as its JSON
     text; an AssistantError is a tool error whose text is the wire error body
     (``{"error": {"type", "message"}}``), so the calling model can read and correct it."""
     try:
+        if limit is not None:
+            checked_length(question, limit)
         filtered = Filters.parse(*filters)
         request = AskRequest(
             question=question,

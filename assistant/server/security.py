@@ -73,6 +73,14 @@ async def send_error(
     await send({"type": "http.response.body", "body": body})
 
 
+def body_limit(settings: Settings, path: str) -> int:
+    """The body limit for ``path``: uploads may be larger than questions (the OpenAPI
+    document states the same limit for each route, ``openapi.py``)."""
+    if any(path.startswith(p) for p in UPLOAD_PATHS) or "/upload" in path:
+        return settings.max_upload_bytes
+    return settings.max_body_bytes
+
+
 class GuardMiddleware:
     """Size limits for every request body; one authentication for every route."""
 
@@ -116,10 +124,8 @@ class GuardMiddleware:
         return await self.app(scope, _replay(body, receive), send)
 
     def limit(self, path: str) -> int:
-        """The body limit for ``path``: uploads may be larger than questions."""
-        if any(path.startswith(p) for p in UPLOAD_PATHS) or "/upload" in path:
-            return self.settings.max_upload_bytes
-        return self.settings.max_body_bytes
+        """The body limit for ``path`` (``body_limit``)."""
+        return body_limit(self.settings, path)
 
     def refusal(self, path: str, authorization: str) -> tuple | None:
         """(status, message, headers) when the credentials are missing or wrong."""

@@ -4,12 +4,19 @@ Every HTTP path answers an error the same way: the status from ``error_status`` 
 body ``{"error": {"type": ..., "message": ...}}``; once a stream has started (status 200
 sent), the same object is the stream's last event. Text deltas carry final marker numbers
 (``[n]`` is citation ``n`` everywhere), so a client may render them as they arrive.
+
+``ErrorOut`` is that body as a model: the OpenAPI document declares it for every error
+status of every route (``openapi.py``), so the one shape written here is the one shape a
+generated client reads.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Literal
+
+from pydantic import BaseModel, Field
 
 from ..errors import (
     AssistantError,
@@ -31,6 +38,40 @@ ERROR_TYPES = (
     (StoreError, 503, "store_error"),
     (AssistantError, 400, "invalid_request_error"),
 )
+
+
+ErrorType = Literal[
+    "invalid_request_error",
+    "index_mismatch",
+    "provider_error",
+    "configuration_error",
+    "store_error",
+    "server_error",
+]
+
+
+class Issue(BaseModel):
+    """One problem a 422 (or a malformed JSON 400) found in the request."""
+
+    loc: list[str | int] = Field(description="where: 'body', then field names and indexes")
+    msg: str
+    type: str = Field(description="the validator's name for the problem, e.g. 'missing'")
+
+
+class ErrorInfo(BaseModel):
+    """What went wrong: ``type`` follows the status, ``message`` says expected and got."""
+
+    type: ErrorType = Field(description="4xx: invalid_request_error; 409, 502, 503: the cause")
+    message: str = Field(description="'expected X, got Y'")
+    param: None = Field(None, description="under /v1 only, always null (the openai client)")
+    code: None = Field(None, description="under /v1 only, always null (the openai client)")
+    detail: list[Issue] | None = Field(None, description="422 and malformed JSON: each problem")
+
+
+class ErrorOut(BaseModel):
+    """The one error body of every path: ``{"error": {"type", "message"}}``."""
+
+    error: ErrorInfo
 
 
 def error_status(exc: AssistantError) -> int:
@@ -86,6 +127,8 @@ def openai_extras(answer: Answer) -> dict:
             "sentences",
             "query",
             "answerable",
+            "answer_kind",
+            "missing",
             "confidence",
             "lead",
             "turn_id",

@@ -180,6 +180,26 @@ def test_unknown_route_and_wrong_method_are_4xx(client):
     assert client.get("/api/nothing").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "method, path, allow",
+    [
+        ("PUT", "/api/conversations/x/export", "GET"),  # a templated path: 405, not 404
+        ("PATCH", "/api/conversations/x", "DELETE, GET"),
+        ("TRACE", "/healthz", "GET"),
+        ("HEAD", "/api/index", "GET"),
+        ("OPTIONS", "/v1/chat/completions", "POST"),
+        ("PUT", "/openapi.json", "GET, HEAD"),  # Starlette's own 405, in the one shape
+    ],
+)
+def test_every_undeclared_method_on_a_declared_path_is_a_405(client, method, path, allow):
+    response = client.request(method, path)
+    assert (response.status_code, response.headers["allow"]) == (405, allow)
+    if method != "HEAD":
+        expected = allow.replace(", ", " or ")
+        message = response.json()["error"]["message"]
+        assert message == f"expected {expected} for {path}, got {method}"
+
+
 @pytest.mark.reliability
 def test_unknown_routes_and_methods_keep_the_error_shape_beside_the_ui(indexed):
     from fastapi.testclient import TestClient

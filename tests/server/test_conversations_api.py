@@ -123,7 +123,9 @@ def test_a_stream_that_fails_keeps_nothing(client, indexed, monkeypatch):
         ({"rating": "down", "comment": "x" * 2001}, 400, "at most 2000 characters, got 2001"),
         ({"rating": "down", "comment": "x" * 100_000}, 400, "at most 2000 characters"),
         ({"rating": "down", "comment": ""}, 400, "got an empty one"),
-        ({"rating": "down", "citation": 9}, 400, "one of the turn's citations [1], got 9"),
+        ({"rating": "down", "citation": 9}, 404, "one of the turn's citations [1], got 9"),
+        ({"rating": "down", "citation": "1"}, 422, "citation"),
+        ({"rating": "down", "comment": " " + "x" * 2000}, 400, "at most 2000 characters, got 2001"),
         ({"rating": "down", "reason": "ugly"}, 400, "expected reason one of"),
         ({"rating": "down", "stars": 5}, 422, "stars"),
         ({"turn_id": "nope", "rating": "up"}, 404, "expected a stored turn id, got 'nope'"),
@@ -137,6 +139,15 @@ def test_bad_feedback_is_refused_with_its_reason_and_nothing_is_stored(
     assert response.status_code == status and fragment in response.json()["error"]["message"]
     kept = client.get(f"/api/conversations/{first['conversation_id']}").json()
     assert kept["turns"][0]["feedback"] == []
+
+
+def test_feedback_takes_what_the_document_allows(client):
+    """1.0 is the integer 1 in JSON (and in JSON Schema); a blank reason is no reason."""
+    first = ask(client)
+    body = {"turn_id": first["turn_id"], "rating": "down", "citation": 1.0, "reason": ""}
+    response = client.post("/api/feedback", json=body)
+    assert response.status_code == 201, response.text
+    assert (response.json()["citation"], response.json()["reason"]) == (1, None)
 
 
 def test_feedback_needs_a_json_body(client):

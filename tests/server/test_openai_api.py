@@ -81,9 +81,18 @@ def test_history_and_filters_travel_through_the_openai_shape(oa):
         ({"messages": [{"role": "user"}]}, "expected a question"),
         ({"messages": [{"role": "wizard", "content": "hi"}]}, "messages.0.role"),
         (
-            {"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]},
-            "last message to be from the user",
+            {"messages": [{"role": "system", "content": "x"}, {"role": "tool", "content": "y"}]},
+            "expected a message with role 'user', got roles ['system', 'tool']",
         ),
+        (
+            {"messages": [{"role": "user", "content": "  "}, {"role": "user", "content": "x"}]},
+            "expected a question in messages[0], got an empty text",
+        ),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "image_url"}]}]},
+            "expected a question in messages[0]",
+        ),
+        ({"messages": [{"role": "user", "content": "x"}], "top_k": "5"}, "top_k"),
         ({"messages": "hello"}, "messages"),
         (
             {"messages": [{"role": "user", "content": "x"}], "filters": {"lang": "de"}},
@@ -104,3 +113,16 @@ def test_openai_client_raises_a_bad_request_error(oa):
         oa.chat.completions.create(
             model="news-assistant", messages=[{"role": "user", "content": "x" * 2500}]
         )
+
+
+def test_messages_after_the_last_user_message_are_ignored(client):
+    """A tool result, a system reminder or an assistant prefill after the question does not
+    change it: the answer is the one to the last user message (docs/api.md)."""
+    asked = [{"role": "user", "content": TROOPS_QUESTION}]
+    plain = client.post("/v1/chat/completions", json={"messages": asked}).json()
+    trailing = [{"role": "assistant", "content": "Fast"}, {"role": "tool", "content": "{}"}]
+    reply = client.post("/v1/chat/completions", json={"messages": asked + trailing})
+    assert reply.status_code == 200, reply.text
+    data = reply.json()
+    assert data["choices"][0]["message"]["content"] == plain["choices"][0]["message"]["content"]
+    assert data["query"] == TROOPS_QUESTION
