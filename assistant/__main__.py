@@ -213,28 +213,10 @@ def _ask_many(assistant, args) -> int:
 
 
 def render_answer(answer) -> str:
-    """Answer text, flagged sentences and the sources, for a terminal."""
-    lines = [answer.answer]
-    for sentence in answer.sentences:
-        if not sentence.supported:
-            lines.append(
-                f"  ! not supported by its citation: {sentence.text!r} ({sentence.reason})"
-            )
-    if answer.citations:
-        lines.append("")
-        lines.append("Quellen:" if answer.language == "de" else "Sources:")
-        for c in answer.citations:
-            meta = ", ".join(x for x in (c.source, c.published) if x)
-            lines.append(f"  [{c.n}] {c.title}" + (f" ({meta})" if meta else ""))
-            also = "; ".join(
-                ", ".join(x for x in (r.source or r.title, r.published, r.url) if x)
-                for r in c.also_reported_by
-            )
-            if also:
-                label = "auch berichtet von" if answer.language == "de" else "also reported by"
-                lines.append(f"      {label}: {also}")
-            lines.append(f"      „{c.quote}“" if answer.language == "de" else f"      “{c.quote}”")
-    return "\n".join(lines)
+    """Answer text, flagged sentences and the sources, for a terminal (``present.py``)."""
+    from .present import terminal
+
+    return terminal(answer)
 
 
 def _chat(assistant, args) -> int:

@@ -38,6 +38,9 @@ from .keywords import KeywordIndex
 from .language import detect_language
 from .providers import Embedder, make_embeddings
 from .records import (
+    ANSWER,
+    CLOSEST,
+    NONE,
     Answer,
     AnswerEvent,
     AskRequest,
@@ -343,15 +346,20 @@ class Assistant:
             yield FinalAnswer(self._cite(replace(turn, timings_ms=drafted), draft))
 
     def _draft(self, turn: Turn) -> Generator[TextDelta, None, Draft]:
-        """Yield the draft's text as TextDelta events; return the Draft."""
-        if not self._answerable(turn):
+        """Yield the draft's text as TextDelta events; return the Draft: an answer, the
+        closest evidence (the articles don't say what was asked), or a decline."""
+        kind = self._kind(turn)
+        if kind == NONE:
             draft = decline_draft(turn.language)
             if turn.window is not None:  # say which days had nothing, not "the articles don't say"
                 draft = replace(draft, text=empty_text(turn.window, turn.language))
             yield TextDelta(draft.text)
             return draft
-        answerer = self.timeline if turn.timeline else self.answerer
-        texts = answerer.stream(turn.query, turn.language, turn.ranked)
+        if kind == CLOSEST:  # never a timeline (``_kind``)
+            texts = self.answerer.closest(turn.query, turn.language, turn.ranked)
+        else:
+            answerer = self.timeline if turn.timeline else self.answerer
+            texts = answerer.stream(turn.query, turn.language, turn.ranked)
         while True:
             try:
                 text = next(texts)
@@ -359,15 +367,17 @@ class Assistant:
                 return done.value
             yield TextDelta(text)
 
-    def _answerable(self, turn: Turn) -> bool:
-        """The answer model's decision; a timeline needs less (``TIMELINE_CONFIDENCE``)."""
+    def _kind(self, turn: Turn) -> str:
+        """The evidence's kind (answer, closest, none); a timeline needs less
+        (``TIMELINE_CONFIDENCE``) and is never a closest response."""
         if turn.timeline:
-            return bool(turn.ranked.sentences) and turn.ranked.confidence >= TIMELINE_CONFIDENCE
-        return turn.ranked.answerable
+            enough = bool(turn.ranked.sentences) and turn.ranked.confidence >= TIMELINE_CONFIDENCE
+            return ANSWER if enough else NONE
+        return turn.ranked.kind
 
     def _noted(self, turn: Turn, draft: Draft) -> Generator[TextDelta, None, Draft]:
         """The draft with the date window (and the undated articles left out) under it."""
-        text = note_text(turn.window, turn.language, draft.answerable) if turn.window else ""
+        text = note_text(turn.window, turn.language, draft.kind != NONE) if turn.window else ""
         if not text:
             return draft
         note = "\n\n" + text
@@ -407,9 +417,11 @@ class Assistant:
             date_window=turn.window,
             timeline=turn.timeline,
             trace_id=turn.trace.trace_id,
+            answer_kind=draft.kind,
+            missing=draft.missing,
         )
 
     def _provider(self, turn: Turn, draft: Draft) -> str:
-        if not draft.answerable:
+        if draft.kind == NONE:
             return "decline"
         return self.timeline.name if turn.timeline else self.answerer.name

@@ -195,6 +195,17 @@ class Evidence:
     confidence: float  # probability that the articles answer the question, 0..1
     ranked_articles: tuple[str, ...] = ()  # article of each ranked chunk, 10 deep (for hit@k)
     pool_articles: tuple[str, ...] = ()  # every candidate's article, set-aside ones too
+    kind: str = ""  # answer | closest | none (ANSWER_KINDS); "" : from ``answerable``
+    missing: tuple[str, ...] = ()  # the question's words the closest evidence does not speak to
+    verified: tuple[float, ...] = ()  # the verifier's P(answers) per ranked sentence, if run
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            object.__setattr__(self, "kind", ANSWER if self.answerable else NONE)
+
+
+ANSWER, CLOSEST, NONE = "answer", "closest", "none"
+ANSWER_KINDS = (ANSWER, CLOSEST, NONE)  # the three kinds of response (docs/api.md)
 
 
 @dataclass(frozen=True)
@@ -213,6 +224,12 @@ class Draft:
     claims: tuple[Claim, ...]
     answerable: bool
     lead: str = ""  # the value the answer opens with (number, date, name, place), verbatim
+    kind: str = ""  # answer | closest | none; "" : from ``answerable``
+    missing: tuple[str, ...] = ()  # what the articles do not say (a closest response)
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            object.__setattr__(self, "kind", ANSWER if self.answerable else NONE)
 
 
 @dataclass(frozen=True)
@@ -278,6 +295,14 @@ class Answer:
     turn_id: str = ""  # the stored turn ("" when nothing stored it)
     conversation_id: str = ""  # the stored conversation it belongs to
     trace_id: str = ""  # the trace of this answer's stages ("" when tracing is off)
+    # answer: it answers (``answerable``); closest: the articles don't say what was asked,
+    # the nearest evidence is shown; none: nothing relevant ("": from ``answerable``)
+    answer_kind: str = ""
+    missing: tuple[str, ...] = ()  # the question's words no quoted evidence speaks to
+
+    def __post_init__(self) -> None:
+        if not self.answer_kind:
+            object.__setattr__(self, "answer_kind", ANSWER if self.answerable else NONE)
 
     def to_dict(self) -> dict:
         """The JSON form shared by every channel."""
@@ -286,6 +311,8 @@ class Answer:
             "query": self.query or self.question,
             "answer": self.answer,
             "answerable": self.answerable,
+            "answer_kind": self.answer_kind,
+            "missing": list(self.missing),
             "confidence": round(self.confidence, 4),
             "lead": self.lead,
             "language": self.language,
@@ -351,6 +378,8 @@ class Answer:
             turn_id=data.get("turn_id") or "",
             conversation_id=data.get("conversation_id") or "",
             trace_id=data.get("trace_id") or "",
+            answer_kind=data.get("answer_kind") or "",  # older stored turns: from answerable
+            missing=tuple(data.get("missing", ())),
         )
 
 

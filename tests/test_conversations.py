@@ -19,7 +19,15 @@ from assistant.errors import (
     QuestionError,
     StoreError,
 )
-from assistant.records import AskRequest, ErrorEvent, Filters, FinalAnswer, TextDelta
+from assistant.records import (
+    Answer,
+    AskRequest,
+    Citation,
+    ErrorEvent,
+    Filters,
+    FinalAnswer,
+    TextDelta,
+)
 
 TROOPS = "Wie viele Soldaten hat Nordkorea nach Russland geschickt?"
 
@@ -178,15 +186,14 @@ def test_ids_may_be_given_by_a_unique_prefix(service):
 
 
 def test_the_export_lists_question_answer_and_sources_with_article_text_escaped(tmp_path):
-    citation = {
-        "n": 1,
-        "title": "Sturm <img src=https://evil.example/x.png>",
-        "source": "Testquelle",
-        "published": "2024-10-26",
-        "url": "https://example.org/a",
-        "quote": "Der Sturm erreichte 140 km/h.",
-    }
-    answer = {"question": "Wie stark?", "answer": "140 km/h [1]", "citations": [citation]}
+    quote = "Der Sturm erreichte 140 km/h."
+    citation = Citation(
+        1, "c-0", "storm", "Sturm <img src=https://evil.example/x.png>", "Testquelle",
+        "2024-10-26", "https://example.org/a", quote, quote, 0, len(quote),
+    )  # fmt: skip
+    answer = Answer(
+        "Wie stark?", "140 km/h [1]", True, "de", (), (citation,), (), "extractive"
+    ).to_dict()  # a stored turn holds the Answer's one JSON form
     turn = Turn("t1", "c1", 1, TurnSettings(), answer, {}, "", "2026-01-01T00:00:00+00:00")
     text = conversation_markdown(
         Conversation("c1", "Wie stark?", "2026-01-01", "2026-01-01"), [turn]

@@ -10,6 +10,31 @@ from ..records import Draft, Evidence
 
 DECLINE = {"de": "Das geht aus den Artikeln nicht hervor.", "en": "The articles don't say."}
 LANGUAGE_NAMES = {"de": "German", "en": "English"}
+# a closest response: what the articles don't say (in the reader's words), then the nearest
+# evidence, quoted and cited; never a lead value
+NOTHING_ABOUT = {
+    "de": "Zu {missing} sagen die Artikel nichts.",
+    "en": "The articles say nothing about {missing}.",
+}
+NOT_EXACTLY = {
+    "de": "Genau das sagen die Artikel nicht.",
+    "en": "The articles don't say exactly that.",
+}
+CLOSEST = {"de": "Am nächsten kommt:", "en": "Closest:"}
+WORD_QUOTES = {"de": ("‚", "‘"), "en": ("'", "'")}
+AND = {"de": "und", "en": "and"}
+
+
+def missing_text(missing: tuple[str, ...], language: str) -> str:
+    """The sentence that says what the articles lack: ``Zu ‚gefallen‘ sagen die Artikel
+    nichts.`` (or that they don't say exactly what was asked, when no word is known)."""
+    language = language if language in NOTHING_ABOUT else "en"
+    if not missing:
+        return NOT_EXACTLY[language]
+    opening, closing = WORD_QUOTES[language]
+    words = [f"{opening}{w}{closing}" for w in missing]
+    named = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {AND[language]} {words[-1]}"
+    return NOTHING_ABOUT[language].format(missing=named)
 
 
 class Answerer(Protocol):
@@ -21,6 +46,12 @@ class Answerer(Protocol):
         self, question: str, language: str, evidence: Evidence
     ) -> Generator[str, None, Draft]:
         """Yield the text as it is drafted; return the Draft (text, claims, decline)."""
+
+    def closest(
+        self, question: str, language: str, evidence: Evidence
+    ) -> Generator[str, None, Draft]:
+        """The articles don't say what was asked (``evidence.missing``): say so, then the
+        nearest evidence, cited; a Draft of kind ``closest`` (or a decline)."""
 
 
 def decline_draft(language: str) -> Draft:
@@ -43,4 +74,5 @@ def make_answerer(settings: Settings, chat_model=None, margin: float = 0.1) -> A
         chat_model or make_chat_model(settings),
         load_prompt("answer", settings.prompts_dir),
         name=settings.answerer if chat_model is None else "chat",
+        closest=load_prompt("closest", settings.prompts_dir),
     )

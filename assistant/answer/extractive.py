@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-from ..records import Claim, Draft, Evidence, ScoredSentence
+from ..records import CLOSEST, Claim, Draft, Evidence, ScoredSentence
 from ..terms import term_set
+from .base import CLOSEST as CLOSEST_LABEL
+from .base import missing_text
 
 NOTE = {"de": "Wörtlich aus den Artikeln:", "en": "Quoted verbatim from the articles:"}
 QUOTES = {"de": ("„", "“"), "en": ("“", "”")}
@@ -89,3 +91,16 @@ class ExtractiveAnswerer:
             parts.append(f" {opening}{sentence.text}{closing} [{sentence.rank}]")
         yield from parts
         return Draft("".join(parts), tuple(claims), bool(picked), lead(picked[0]) if picked else "")
+
+    def closest(
+        self, question: str, language: str, evidence: Evidence
+    ) -> Generator[str, None, Draft]:
+        """What the articles don't say, then the best sentence verbatim: never a lead."""
+        best = evidence.sentences[0]
+        opening, closing = QUOTES.get(language, QUOTES["en"])
+        label = CLOSEST_LABEL.get(language, CLOSEST_LABEL["en"])
+        parts = [missing_text(evidence.missing, language), f" {label}",
+                 f" {opening}{best.text}{closing} [{best.rank}]"]  # fmt: skip
+        yield from parts
+        claims = (Claim(best.text, (best.rank,)),)
+        return Draft("".join(parts), claims, False, "", CLOSEST, evidence.missing)

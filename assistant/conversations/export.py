@@ -8,6 +8,8 @@ browser chat (see "Article text is data" in docs/architecture.md).
 
 from __future__ import annotations
 
+from ..present import reported_by, source_meta, view
+from ..records import Answer, Citation
 from ..untrusted import escape, href
 from .records import Conversation, Turn
 
@@ -26,30 +28,31 @@ def conversation_markdown(conversation: Conversation, turns: list[Turn]) -> str:
 
 
 def turn_markdown(turn: Turn) -> list[str]:
-    """One turn: the question as a heading, the answer, flagged sentences, the sources."""
-    answer = turn.answer
-    lines = [f"## {turn.n}. {escape(one_line(turn.question))}", "", escape(turn.text)]
-    flagged = [s for s in answer.get("sentences", ()) if not s.get("supported", True)]
-    lines += [
-        f"\n⚠ not supported by its source: {escape(s['text'])} ({escape(s.get('reason', ''))})"
-        for s in flagged
-    ]
-    citations = answer.get("citations", ())
-    if citations:
-        lines += ["", "Sources:", ""]
-        lines += [line for c in citations for line in citation_markdown(c)]
+    """One turn: the question as a heading, the kind of response when it is no answer, the
+    answer, flagged sentences, the sources (the one view of ``present.py``)."""
+    v = view(Answer.from_dict(turn.answer))
+    lines = [f"## {turn.n}. {escape(one_line(turn.question))}", ""]
+    if v.kind != "answer":
+        lines += [f"*{v.labels[v.kind]}*", ""]
+    lines.append(escape(turn.text))
+    lines += [f"\n⚠ {v.labels['unsupported']}: {escape(f.text)} ({escape(f.reason)})"
+              for f in v.flagged]  # fmt: skip
+    if v.citations:
+        lines += ["", f"{v.labels['sources']}:", ""]
+        lines += [line for c in v.citations for line in citation_markdown(c, v.labels)]
     return lines
 
 
-def citation_markdown(citation: dict) -> list[str]:
-    """``- [n] **title**, source, date, link`` and the quote under it."""
-    meta = ", ".join(escape(citation[k]) for k in ("source", "published") if citation.get(k))
-    url = citation.get("url", "")
-    link = f"[{escape(url)}]({href(url)})" if href(url) else escape(url)
-    head = f"- \\[{citation['n']}\\] **{escape(one_line(citation.get('title', '')))}**"
+def citation_markdown(citation: Citation, labels: dict[str, str]) -> list[str]:
+    """``- [n] **title**, source, date, link``, the other outlets, the quote under it."""
+    meta = escape(source_meta(citation))
+    link = f"[{escape(citation.url)}]({href(citation.url)})" if href(citation.url) else ""
+    head = f"- \\[{citation.n}\\] **{escape(one_line(citation.title))}**"
     head += "".join(f", {part}" for part in (meta, link) if part)
-    quote = one_line(citation.get("quote", ""))
-    return [head, f"  > {escape(quote)}" if quote else "  > (no quote)"]
+    also = "; ".join(escape(r) for r in reported_by(citation))
+    lines = [head] + ([f"  {labels['also']}: {also}"] if also else [])
+    quote = one_line(citation.quote)
+    return [*lines, f"  > {escape(quote)}" if quote else "  > (no quote)"]
 
 
 def one_line(text: str) -> str:

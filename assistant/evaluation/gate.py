@@ -1,6 +1,8 @@
 """The release gate: every metric above its absolute floor and within tolerance of baseline.
 
-A metric fails when ``value < floor`` or ``value < baseline - tolerance``. A metric that
+A metric fails when ``value < floor`` or ``value < baseline - tolerance``; a metric where
+lower is better (``false_claim``, ``wrong_absence``) has a ceiling instead: it fails when
+``value > ceiling`` or ``value > baseline + tolerance``. A metric that
 could not be computed (None, e.g. no answered items) fails when it has a floor or a
 baseline, because a gate that silently skips a metric lets a total breakdown through.
 Every registered metric (``metrics.METRICS``) with a floor or a baseline is gated, except
@@ -43,13 +45,17 @@ class Failure:
     metric: str
     value: float | None
     limit: float
-    why: str  # "floor" or "baseline"
+    why: str  # "floor", "ceiling" or "baseline"
 
     def message(self) -> str:
         """A line for people: which metric, its value, the limit it missed."""
         shown = "n/a (no item to compute it on)" if self.value is None else f"{self.value:.3f}"
         if self.why == "floor":
             return f"{self.metric} = {shown} is below its floor {self.limit:.3f}"
+        if self.why == "ceiling":
+            return f"{self.metric} = {shown} is above its ceiling {self.limit:.3f}"
+        if BY_NAME[self.metric].lower_is_better:
+            return f"{self.metric} = {shown} rose above baseline + tolerance ({self.limit:.3f})"
         return f"{self.metric} = {shown} dropped below baseline - tolerance ({self.limit:.3f})"
 
 
@@ -62,12 +68,13 @@ def check(
     """Every failure of ``metrics`` against floors and the baseline (empty list: pass)."""
     failures = []
     for name in GATED:
-        value = metrics.get(name)
-        if name in floors and (value is None or value < floors[name]):
-            failures.append(Failure(name, value, floors[name], "floor"))
+        value, lower = metrics.get(name), BY_NAME[name].lower_is_better
+        worse = (lambda v, limit: v > limit) if lower else (lambda v, limit: v < limit)
+        if name in floors and (value is None or worse(value, floors[name])):
+            failures.append(Failure(name, value, floors[name], "ceiling" if lower else "floor"))
         if baseline and baseline.get(name) is not None:
-            limit = round(baseline[name] - tolerance, 6)
-            if value is None or value < limit:
+            limit = round(baseline[name] + (tolerance if lower else -tolerance), 6)
+            if value is None or worse(value, limit):
                 failures.append(Failure(name, value, limit, "baseline"))
     return failures
 

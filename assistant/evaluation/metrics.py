@@ -6,6 +6,11 @@ Citations (ALCE): recall = share of answer sentences entailed by their cited chu
 precision = share of citations that support their sentence alone or are needed for it.
 Faithfulness (RAGAS): share of answer statements supported by the cited context.
 Refusals: answerable items answered, unanswerable items declined.
+Responses of three kinds (``answer``, ``closest``: the articles don't say what was asked and
+the nearest evidence is quoted, ``none``): a false claim is an unanswerable question given an
+``answer``; a response is helpful when its text (an answer or a closest quote) holds the gold;
+a wrong absence is a closest response whose own quote holds the gold; lead precision is the
+share of lead values that are a gold answer.
 
 Every metric's name is spelled once, here, as a ``Metric`` in ``METRICS`` (as ragas names
 its metrics objects): the runner scores under these names, the gate gates them, the report
@@ -38,6 +43,7 @@ class Metric:
     description: str
     applies_to: str  # the items it is computed on
     gated: bool = True  # False: reported only (for "error" a higher value is worse)
+    lower_is_better: bool = False  # a ceiling, not a floor; the baseline limit is + tolerance
 
 
 ANSWERABLE, UNANSWERABLE = "answerable items", "unanswerable items"
@@ -116,6 +122,38 @@ COPIES_MERGED = Metric(
     "article of it and lists the other outlets' copies as also reported by",
     "answerable items about a printed-twice story",
 )
+FALSE_CLAIM = Metric(
+    "false_claim",
+    "share of unanswerable questions given an answer (not a closest response or a decline): "
+    "a quote presented as saying what was asked when the articles don't",
+    UNANSWERABLE,
+    lower_is_better=True,
+)
+CLOSEST = Metric(
+    "closest",
+    "share of questions answered with a closest response (the articles don't say what was "
+    "asked; the nearest evidence is quoted)",
+    "every item",
+    gated=False,
+)
+HELPFUL = Metric(
+    "helpful",
+    "share of answerable questions whose answer or closest response holds a gold answer",
+    ANSWERABLE,
+)
+WRONG_ABSENCE = Metric(
+    "wrong_absence",
+    "share of answerable questions given a closest response whose own quote holds a gold "
+    "answer (the verifier said no to the answer it quoted)",
+    ANSWERABLE,
+    lower_is_better=True,
+)
+LEAD_PRECISION = Metric(
+    "lead_precision",
+    "share of lead values (the value an answer opens with) that hold or are held by a gold "
+    "answer (normalised), on answered items with a lead",
+    "answered items with a lead value",
+)
 ERROR = Metric(
     "error",
     "share of questions that raised an error (recorded as failed items)",
@@ -138,6 +176,11 @@ METRICS = (
     TIMELINE_ARTICLES,
     TIMELINE_PRECISION,
     COPIES_MERGED,
+    FALSE_CLAIM,
+    CLOSEST,
+    HELPFUL,
+    WRONG_ABSENCE,
+    LEAD_PRECISION,
     ERROR,
 )
 BY_NAME = {metric.name: metric for metric in METRICS}
@@ -187,6 +230,15 @@ def first_gold_rank(ranked_articles: Sequence[str], gold: Iterable[str]) -> int 
     """1-based rank of the first chunk from a gold article, or None."""
     golds = set(gold)
     return next((i for i, a in enumerate(ranked_articles, 1) if a in golds), None)
+
+
+def lead_holds(lead: str, golds: Iterable[str]) -> float:
+    """1.0 when the lead value and a gold answer contain one another (normalised)."""
+    value = normalise(lead)
+    for gold in (normalise(g) for g in golds):
+        if value and gold and (f" {gold} " in f" {value} " or f" {value} " in f" {gold} "):
+            return 1.0
+    return 0.0
 
 
 def hit_at(rank: int | None, k: int) -> float:

@@ -33,6 +33,8 @@ def item_dict(result: ItemResult) -> dict:
         "answer": result.answer,
         "answered": result.answered,
         "answer_kind": answer_kind(result),
+        "missing": result.missing,
+        "lead": result.lead,
         "error": result.error,
         "gold_rank": result.gold_rank,
         "ranked_articles": result.ranked_articles,

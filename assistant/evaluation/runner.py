@@ -95,7 +95,10 @@ class ItemResult:
 
     item: EvalItem
     answer: str = ""
-    answered: bool = False
+    answered: bool = False  # the response is an answer (answer_kind "answer")
+    answer_kind: str = ""  # answer | closest | none ("" : not asked, an error)
+    missing: list[str] = field(default_factory=list)  # what a closest response says is absent
+    lead: str = ""
     error: str = ""
     ranked_articles: list[str] = field(default_factory=list)
     pool_articles: list[str] = field(default_factory=list)  # what a fixed corpus must keep
@@ -138,12 +141,30 @@ def score_answer(result: ItemResult, answer: Answer | None) -> None:
         text = " ".join(s["text"] for s in result.sentences) if result.answered else ""
         scores[m.CORRECT.name] = m.contains_answer(text, item.answers)
         scores[m.F1.name] = m.token_f1(text, item.answers)
+        score_kinds(result, answer)
         score_story(result, answer)
     else:
         scores[m.DECLINED.name] = float(answer is not None and not result.answered)
+        scores[m.FALSE_CLAIM.name] = float(answer is not None and result.answered)
         if item.variant != FULL:  # reported apart: whole article removed vs same topic kept
             scores[m.declined_in(item.variant)] = scores[m.DECLINED.name]
+    if answer is not None:
+        scores[m.CLOSEST.name] = float(result.answer_kind == "closest")
     scores[m.ERROR.name] = float(bool(result.error))
+
+
+def score_kinds(result: ItemResult, answer: Answer | None) -> None:
+    """An answerable item's helpful, wrong-absence and lead scores."""
+    item, scores = result.item, result.scores
+    if answer is None:
+        return
+    quoted = " ".join(s["text"] for s in result.sentences)
+    closest = result.answer_kind == "closest"
+    holds = m.contains_answer(quoted, item.answers) if result.answered or closest else 0.0
+    scores[m.HELPFUL.name] = holds
+    scores[m.WRONG_ABSENCE.name] = holds if closest else 0.0
+    if result.answered and result.lead:
+        scores[m.LEAD_PRECISION.name] = m.lead_holds(result.lead, item.answers)
 
 
 def score_story(result: ItemResult, answer: Answer | None) -> None:
@@ -211,6 +232,8 @@ def ask_item(assistant, item: EvalItem, top_k: int | None) -> tuple[ItemResult, 
         result.error = f"{type(exc).__name__}: {exc}"
         return result, None
     result.answer, result.answered = answer.answer, answer.answerable
+    result.answer_kind, result.missing = answer.answer_kind, list(answer.missing)
+    result.lead = answer.lead
     result.ranked_articles = list(
         answer.ranked_articles if top_k is None else answer.ranked_articles[:top_k]
     )

@@ -97,6 +97,21 @@ def item_from_record(record: dict, where: str) -> EvalItem:
     )
 
 
+def limits(manifest: dict, where: Path) -> dict[str, float]:
+    """The set's ``floors`` and ``ceilings`` as one map of limits (a metric's direction says
+    which it is); a ceiling on a metric where higher is better is refused, and so is a floor
+    on one where lower is better (a floor of .05 false claims would pass 100 %)."""
+    from .metrics import BY_NAME
+
+    floors, ceilings = manifest.get("floors", {}), manifest.get("ceilings", {})
+    for name, is_ceiling in [*((n, False) for n in floors), *((n, True) for n in ceilings)]:
+        metric = BY_NAME.get(name)
+        if metric is not None and metric.lower_is_better != is_ceiling:
+            kind = "ceilings" if metric.lower_is_better else "floors"
+            raise EvalSetError(f"{where}: expected {name} under {kind!r}, got it elsewhere")
+    return {**floors, **ceilings}
+
+
 def load_jsonl_items(path: Path) -> list[EvalItem]:
     """Every item of a JSONL file (blank lines skipped); ids must be unique."""
     items, seen = [], set()
@@ -154,7 +169,7 @@ def load_set_dir(
         name=folder.name,
         items=items,
         corpora=corpora,
-        floors=dict(manifest.get("floors", {})),
+        floors=limits(manifest, manifest_path),
         tolerance=float(manifest.get("tolerance", 0.05)),
         baseline=folder / "baseline.json",
         notes=manifest.get("notes", ""),

@@ -14,18 +14,10 @@ from __future__ import annotations
 
 import re
 
+from ..present import labels, view
 from ..records import Answer, Citation
 from ..text import MARKER
 from ..untrusted import escape, href
-
-UNSUPPORTED = {"de": "nicht durch die Quelle gestützt", "en": "not supported by its source"}
-BACKS = {"de": "Belegt in der Antwort:", "en": "Backs these answer sentences:"}
-SOURCES_TITLE = {"de": "Quellen", "en": "Sources"}
-ALSO_REPORTED = {"de": "Auch berichtet von:", "en": "Also reported by:"}
-NO_SOURCES = {
-    "de": "Keine Quellen: die Antwort zitiert keinen Artikel.",
-    "en": "No sources: the answer cites no article.",
-}
 
 
 def _marker_html(match: re.Match) -> str:
@@ -35,16 +27,20 @@ def _marker_html(match: re.Match) -> str:
 
 
 def answer_markdown(answer: Answer, show_query: bool = False) -> str:
-    """The chat message for ``answer``: markers as superscripts, unsupported sentences ⚠."""
-    flagged = [s for s in answer.sentences if not s.supported]
-    label = UNSUPPORTED.get(answer.language, UNSUPPORTED["en"])
-    notes = [
-        f"⚠ *{label}:* „{escape(s.text)}“ ({escape(s.reason or 'no support')})" for s in flagged
-    ]
-    parts = [_underlined(answer.answer, [s.text for s in flagged]), *notes]
+    """The chat message for ``answer``: markers as superscripts, unsupported sentences ⚠; a
+    response that is no answer opens with its kind, so a closest quote never reads as one."""
+    v = view(answer)
+    notes = [f"⚠ *{v.labels['unsupported']}:* „{escape(f.text)}“ ({escape(f.reason)})"
+             for f in v.flagged]  # fmt: skip
+    badge = (
+        [f'<span class="answer-kind answer-kind-{v.kind}">ℹ {v.labels[v.kind]}</span>']
+        if v.kind != "answer"
+        else []
+    )
+    parts = [*badge, _underlined(v.text, [f.text for f in v.flagged]), *notes]
     if show_query:
-        label = "Suchanfrage" if answer.language == "de" else "Search query"
-        parts.append(f"🔎 *{label}:* <code>{escape(answer.query or answer.question)}</code>")
+        query = escape(answer.query or answer.question)
+        parts.append(f"🔎 *{v.labels['query']}:* <code>{query}</code>")
     return "\n\n".join(parts)
 
 
@@ -101,10 +97,10 @@ def sources_html(answer: Answer | None) -> str:
     """The sources panel: one card per cited chunk, with the sentences it backs."""
     if answer is None:
         return '<div class="sources-empty">Sources appear here after an answer.</div>'
-    language = answer.language if answer.language in SOURCES_TITLE else "en"
+    words = labels(answer.language)
     if not answer.citations:
-        return f'<div class="sources-empty">{NO_SOURCES[language]}</div>'
-    cards = [f"<h3>{SOURCES_TITLE[language]}</h3>"]
+        return f'<div class="sources-empty">{words["no_sources"]}</div>'
+    cards = [f"<h3>{words['sources']}</h3>"]
     for citation in answer.citations:
         cards.append(_card(citation, answer))
     return "\n".join(cards)
@@ -117,7 +113,7 @@ def _card(citation: Citation, answer: Answer) -> str:
     backs = [s for s in answer.sentences if citation.n in s.citations]
     lead = answer.lead if answer.lead and any(s.text == answer.lead for s in backs) else ""
     backed = "".join(f"<li>{'' if s.supported else '⚠ '}{escape(s.text)}</li>" for s in backs)
-    label = BACKS.get(answer.language, BACKS["en"])
+    label = labels(answer.language)["backs"]
     return (
         f'<div class="source-card" id="source-{citation.n}">'
         f'<div class="source-head"><b>[{citation.n}] {escape(citation.title)}</b></div>'
@@ -137,7 +133,7 @@ def _also_reported(citation: Citation, language: str) -> str:
         url = href(copy.url)
         link = f'<a href="{url}" target="_blank" rel="noopener">{name}</a>' if url else name
         items.append(f"<li>{link}</li>")
-    label = ALSO_REPORTED.get(language, ALSO_REPORTED["en"])
+    label = labels(language)["also"] + ":"
     return f'<div class="source-also">{label}<ul>{"".join(items)}</ul></div>' if items else ""
 
 

@@ -41,6 +41,10 @@ CSS = """
 .source-text mark {background: #ffe58a; color: #000; padding: 0 2px;}
 .source-text strong.answer-span {background: #ffb020; color: #000; padding: 0 2px;}
 .source-backs {font-size: 0.9em; margin: 4px 0;}
+.answer-kind {display: inline-block; border-radius: 6px; padding: 1px 8px; font-size: 0.85em;
+  font-weight: 600;}
+.answer-kind-closest {background: #e8f0fe; color: #1a3d7c; border: 1px solid #9bb6e8;}
+.answer-kind-none {background: #eeeeee; color: #333; border: 1px solid #bbbbbb;}
 """
 
 

@@ -66,3 +66,32 @@ def test_floors_apply_only_to_metrics_the_sets_items_can_compute():
     # a set with answerable items still fails when their metric is missing
     applied = gate.applicable(floors, answers)
     assert [f.metric for f in gate.check({"hit@5": None}, applied, None, 0.0)][0] == "hit@5"
+
+
+def test_a_false_claim_ceiling_and_baseline_fail_upwards():
+    """false_claim is lower-is-better: a ceiling, and the baseline limit is + tolerance."""
+    over = gate.check({"false_claim": 0.2}, {"false_claim": 0.1}, None, 0.05)
+    assert [(f.why, f.message()) for f in over] == [
+        ("ceiling", "false_claim = 0.200 is above its ceiling 0.100")
+    ]
+    assert gate.check({"false_claim": 0.05}, {"false_claim": 0.1}, None, 0.05) == []
+    rose = gate.check({"false_claim": 0.2}, {}, {"false_claim": 0.1}, 0.05)
+    assert [f.message() for f in rose] == [
+        "false_claim = 0.200 rose above baseline + tolerance (0.150)"
+    ]
+
+
+def test_a_set_puts_ceilings_apart_and_refuses_a_floor_on_false_claims(tmp_path):
+    import pytest
+
+    from assistant.evaluation.sets import EvalSetError, load_set_dir
+
+    (tmp_path / "items.jsonl").write_text(
+        json.dumps({"id": "a", "question": "q", "language": "de", "answerable": False}) + "\n"
+    )
+    manifest = {"corpora": {"full": []}, "floors": {"declined": 0.5}}
+    (tmp_path / "set.json").write_text(json.dumps({**manifest, "ceilings": {"false_claim": 0.1}}))
+    assert load_set_dir(tmp_path, tmp_path).floors == {"declined": 0.5, "false_claim": 0.1}
+    (tmp_path / "set.json").write_text(json.dumps({"floors": {"false_claim": 0.05}}))
+    with pytest.raises(EvalSetError, match="expected false_claim under 'ceilings'"):
+        load_set_dir(tmp_path, tmp_path)

@@ -34,9 +34,14 @@ def test_the_registered_names_are_the_report_and_baseline_keys():
         "timeline_articles",
         "timeline_precision",
         "copies_merged",
+        "false_claim",
+        "closest",
+        "helpful",
+        "wrong_absence",
+        "lead_precision",
         "error",
     ]
-    assert tuple(name for name in m.BY_NAME if name != "error") == m.GATED
+    assert tuple(n for n in m.BY_NAME if n not in ("error", "closest")) == m.GATED
     stored = json.loads((ROOT / "evals/seed/baseline.json").read_text())["metrics"]
     assert set(stored) <= set(m.GATED)
 
@@ -61,7 +66,13 @@ def test_decline_rates_per_variant_are_registered_and_gated():
 def test_the_runner_scores_a_removed_article_decline_under_its_registered_name():
     result = ItemResult(EvalItem("x#removed", "q", "de", False, variant=REMOVED))
     score_answer(result, answer=object())  # an answer that declined
-    assert result.scores == {"declined": 1.0, "declined_removed": 1.0, "error": 0.0}
+    assert result.scores == {
+        "declined": 1.0,
+        "declined_removed": 1.0,
+        "false_claim": 0.0,
+        "closest": 0.0,
+        "error": 0.0,
+    }
 
 
 def test_the_report_describes_every_registered_metric():
