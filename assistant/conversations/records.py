@@ -1,6 +1,6 @@
 """The records of kept conversations: Conversation, Turn, Feedback, and a turn's settings.
 
-They live in this package, not in ``assistant/records.py``, because only the conversation
+They live in this package, not in ``assistant/records/``, because only the conversation
 store, its service and their channels use them; the answer itself stays ``Answer`` and is
 kept as its one JSON form (``Answer.to_dict()``), so a stored turn shows exactly what its
 reader got, whatever fields ``Answer`` gains later.
