@@ -1,10 +1,11 @@
 """Which articles are copies of which: a small SQLite file beside the vector store.
 
 ``<index_dir>/<collection>.copies.sqlite3`` holds one row per *canonical* article (its
-MinHash signature, metadata and date history) and one row per *copy* (the canonical it
-belongs to, and the copy's own source, URL, date and title). Like the keyword index it is
-derived: Chroma's manifest is the truth, and ``reconcile`` makes this file agree with it at
-the start of every ingest (see ``copies.py`` for the order of writes that makes that enough).
+fingerprint, in the ``signature`` column, its metadata and date history) and one row per
+*copy* (the canonical it belongs to, and the copy's own source, URL, date and title).
+Like the keyword index it is derived: Chroma's manifest is the truth, and ``reconcile``
+makes this file agree with it at the start of every ingest (see ``copies.py`` for the
+order of writes that makes that enough).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class Canon:
 
     article_id: str
     version: str  # article_version of the indexed text
-    signature: bytes  # MinHash hash values (uint64)
+    signature: bytes  # word count and shingle hashes (copies.to_bytes)
     source: str
     url: str
     published: str
@@ -155,6 +156,13 @@ class CopyStore:
                     "UPDATE canon SET history = ? WHERE article_id = ?",
                     (_json(history), row.canonical_id),
                 )
+
+    def set_signature(self, article_id: str, signature: bytes) -> None:
+        """Replace a canonical's signature (one of an older scheme, signed again)."""
+        with self._lock, self._db:
+            self._db.execute(
+                "UPDATE canon SET signature = ? WHERE article_id = ?", (signature, article_id)
+            )
 
     def forget(self, article_ids: list[str]) -> list[str]:
         """Drop ``article_ids`` (canonical or copy); returns the ids of copies left orphaned."""

@@ -2,17 +2,19 @@
 
 ``Ingestor`` asks ``CopyKeeper`` for every article it reads whether the article is new to
 the copy store, a copy of a canonical (stored now, its chunks dropped), or canonical
-(indexed as before; stored by ``finish`` once Chroma holds it completely). The rules and
-the measured reason for them are in ``copies.py``.
+(indexed as before; stored by ``finish`` once Chroma holds it completely). A canonical
+whose stored fingerprint is of an older scheme is matched by nothing until its article is
+read again unchanged, which signs it anew (no embedding). The rules and the measured
+reason for them are in ``copies.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..records import Article
-from .copies import CopyDetector, canon_of, signature
+from .copies import CopyDetector, canon_of, fingerprint, to_bytes
 from .copystore import Canon, CopyRow, CopyStore
 
 
@@ -52,20 +54,27 @@ class CopyKeeper:
         if copy is not None:
             return copy.version == version and self.detector.get(copy.canonical_id) is not None
         canon = self.detector.get(article.id)
-        return complete and canon is not None and canon.version == version
+        if not (complete and canon is not None and canon.version == version):
+            return False
+        if self.detector.stale(article.id):  # signed by an older scheme: sign it again
+            signed = fingerprint(article.text)
+            canon = replace(canon, signature=to_bytes(signed))
+            self.store.set_signature(article.id, canon.signature)
+            self.detector.add(canon, signed)
+        return True
 
     def decide(self, article: Article, version: str) -> Canonical | CopyRow:
         """Index ``article`` (canonical) or record it as a copy of the canonical it repeats."""
-        minhash = signature(article.text)
+        new = fingerprint(article.text)
         self.detector.remove(article.id)
-        match = self.detector.match(article, minhash)
+        match = self.detector.match(article, new)
         if match is not None and not match.replaced_by(article):
             return CopyRow(
                 article.id, match.canon.article_id, version, match.kind, article.source,
                 article.url, article.published, article.title,
             )  # fmt: skip
-        canon = canon_of(article, version, minhash)
-        self.detector.add(canon, minhash)
+        canon = canon_of(article, version, new)
+        self.detector.add(canon, new)
         if match is None:
             return Canonical(canon)
         self.detector.remove(match.canon.article_id)
