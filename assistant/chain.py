@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date
+from dataclasses import replace
 from pathlib import Path
 
 from .answer import Answerer, make_answerer
 from .answer.base import decline_draft
-from .answer.timeline import TIMELINE_CONFIDENCE, TIMELINE_K, TimelineAnswerer, asks_timeline
+from .answer.timeline import TIMELINE_CONFIDENCE, TimelineAnswerer
 from .citations import CitationChecker
 from .condense import Condenser, RuleCondenser, make_condenser
 from .config import Settings, load_settings
-from .dates import date_window, empty_text, is_latest, note_text, prefer_latest, windowed
-from .errors import AssistantError, ConfigError, QuestionError
+from .dates import empty_text, is_latest, note_text, prefer_latest, windowed
+from .errors import AssistantError, ConfigError
+from .evidence.decide import Decider, make_decider
 from .evidence.model import AnswerModel, load_answer_model
 from .evidence.rank import EvidenceRanker
 from .index import ChromaIndex
@@ -35,7 +35,6 @@ from .ingest.copystore import CopyStore
 from .ingest.lock import ingest_lock
 from .ingest.pipeline import Ingestor, IngestReport, ProgressFactory
 from .keywords import KeywordIndex
-from .language import detect_language
 from .providers import Embedder, make_embeddings
 from .records import (
     ANSWER,
@@ -44,7 +43,6 @@ from .records import (
     Answer,
     AnswerEvent,
     AskRequest,
-    DateWindow,
     Draft,
     ErrorEvent,
     Evidence,
@@ -67,40 +65,7 @@ from .tracing import (
     prepare_attributes,
     retrieval_attributes,
 )
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One question on its way through the stages; each stage returns a new Turn."""
-
-    request: AskRequest
-    language: str
-    query: str
-    top_k: int
-    retrieval: Retrieval | None = None
-    evidence: Evidence | None = None
-    timings_ms: tuple[tuple[str, float], ...] = field(default=())
-    window: DateWindow | None = None  # the date window the question names (dates.py)
-    timeline: bool = False  # answered as dated quotes in date order (answer/timeline.py)
-    trace: TurnTrace = NO_TRACE  # this question's spans (tracing.py); records nothing when off
-    started: float = 0.0  # perf_counter() when prepare began: ``total`` is measured from it
-
-    @property
-    def searched(self) -> Retrieval:
-        """The retrieval (the retrieve stage has run)."""
-        if self.retrieval is None:
-            raise AssertionError("the retrieve stage has not run")  # a bug, not input
-        return self.retrieval
-
-    @property
-    def ranked(self) -> Evidence:
-        """The evidence (the rank stage has run)."""
-        if self.evidence is None:
-            raise AssertionError("the rank stage has not run")  # a bug, not input
-        return self.evidence
-
-    def timed(self, **values: float) -> tuple[tuple[str, float], ...]:
-        return self.timings_ms + tuple(values.items())
+from .turn import Turn, prepared, question_of
 
 
 class Assistant:
@@ -117,6 +82,7 @@ class Assistant:
         checker: CitationChecker | None = None,
         condenser: Condenser | None = None,
         tracer: Tracer | None = None,
+        decider: Decider | None = None,
     ):
         self.settings = settings
         self.embedder = embedder
@@ -127,6 +93,7 @@ class Assistant:
         self.timeline = TimelineAnswerer()  # always verbatim, whatever answerer is configured
         self.retriever = Retriever(index, keywords, embedder)
         self.ranker = EvidenceRanker(model) if isinstance(model, AnswerModel) else None
+        self.decider = decider  # the verify decision (evidence/decide.py), or None
         # ingest works without it; answering raises this (``serve`` and ``mcp`` refuse to start)
         self.model_problem = model if isinstance(model, ConfigError) else None
         self.checker = checker or CitationChecker(settings.support_threshold, embedder)
@@ -156,6 +123,12 @@ class Assistant:
             model = exc
         index, keywords = open_stores(settings, embedder, client)
         margin = model.second_margin if isinstance(model, AnswerModel) else 0.0
+        decider = None
+        if isinstance(model, AnswerModel) and model.verify is not None:
+            try:
+                decider = make_decider(model.verify, settings.verifier, embedder)
+            except ConfigError as exc:  # answering raises it; serve and mcp refuse to start
+                model = exc
         return cls(
             settings,
             embedder,
@@ -165,6 +138,7 @@ class Assistant:
             make_answerer(settings, chat_model, margin),
             condenser=make_condenser(settings, chat_model),
             tracer=tracer,
+            decider=decider,
         )
 
     def close(self) -> None:
@@ -280,28 +254,7 @@ class Assistant:
         return replace(turn, trace=trace, started=started, timings_ms=prepared)
 
     def _prepared(self, request: AskRequest, span: Stage) -> Turn:
-        question = " ".join(str(request.question or "").split())
-        limit = self.settings.max_question_chars
-        if not question:
-            raise QuestionError("expected a question, got an empty text")
-        if len(question) > limit:
-            raise QuestionError(
-                f"expected a question of at most {limit} characters, got {len(question)}"
-            )
-        if request.top_k is not None and not 0 <= request.top_k <= 100:
-            raise QuestionError(f"expected top_k between 0 and 100, got {request.top_k}")
-        query = question
-        if request.history:  # a follow-up ("Und was sagte Pjöngjang dazu?") is searched alone
-            with span.child("condense"):
-                query = self.condenser.condense(question, request.history)
-        timeline = asks_timeline(query) if request.timeline is None else request.timeline
-        top_k = request.top_k
-        if top_k is None:  # a timeline quotes several articles, so it draws from more chunks
-            top_k = max(self.settings.top_k, TIMELINE_K) if timeline else self.settings.top_k
-        language = detect_language(question)
-        window = date_window(query, language, request.as_of or date.today(), request.filters)
-        request = replace(request, question=question)
-        return Turn(request, language, query, top_k, window=window, timeline=timeline)
+        return prepared(request, self.settings, self.condenser, span)
 
     def _retrieve(self, turn: Turn) -> Turn:
         with turn.trace.stage("retrieve") as span:
@@ -328,11 +281,15 @@ class Assistant:
                 raise self.model_problem or ConfigError("expected an answer model, got none")
             started = time.perf_counter()
             evidence = self.ranker.rank(turn.query, turn.searched, turn.top_k)
+            ranked = time.perf_counter()
+            if self.decider is not None and not turn.timeline:
+                evidence = self.decider.decide(question_of(turn.query, turn.searched), evidence)
             span.describe(evidence_attributes, evidence)
+        done = time.perf_counter()
         return replace(
             turn,
             evidence=evidence,
-            timings_ms=turn.timed(rank=(time.perf_counter() - started) * 1000),
+            timings_ms=turn.timed(rank=(ranked - started) * 1000, verify=(done - ranked) * 1000),
         )
 
     def _answer(self, turns: Iterator[Turn]) -> Iterator[AnswerEvent]:

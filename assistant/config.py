@@ -23,6 +23,7 @@ from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ANSWER_MODEL = PROJECT_ROOT / "assistant" / "evidence" / "answer-model.json"  # shipped weights
+VERIFIER = PROJECT_ROOT / "assistant" / "verifier" / "verifier.npz"  # what was trained here
 
 
 def _config_file() -> Path | None:
@@ -90,6 +91,9 @@ class Settings(BaseSettings):
     # the fitted answer model: ranks chunks and sentences and decides when to decline
     # (python -m assistant.evidence.fit; fitted for the embedder it names)
     answer_model: Path = ANSWER_MODEL
+    # the verifier (assistant/verifier): question and sentence read together; used when the
+    # answer model has a ``verify`` section (python -m assistant.verifier.fit)
+    verifier: Path = VERIFIER
     support_threshold: float = Field(0.5, ge=0, le=1)
 
     prompts_dir: Path = PROJECT_ROOT / "prompts"

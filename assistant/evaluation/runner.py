@@ -23,7 +23,7 @@ from . import metrics as m
 from .judges import Judge
 from .sets import FULL, EvalItem, EvalSet
 
-STAGES = ("prepare", "embed_query", "search", "rank", "answer", "cite", "total")
+STAGES = ("prepare", "embed_query", "search", "rank", "verify", "answer", "cite", "total")
 
 
 def vector_file(folder: Path, embedder) -> Path:

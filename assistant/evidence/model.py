@@ -14,55 +14,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from ..config import ANSWER_MODEL
 from ..errors import ConfigError
+from .decide import VerifyModel
 from .features import ANSWER_FEATURES, CHUNK_FEATURES, SENTENCE_FEATURES
+from .linear import LinearModel
 
 FORMAT = "news-assistant/answer-model"
 DEFAULT_PATH = ANSWER_MODEL
-
-
-@dataclass(frozen=True)
-class LinearModel:
-    """Standardise, weigh, add: the logit of a logistic regression."""
-
-    features: tuple[str, ...]
-    mean: np.ndarray
-    scale: np.ndarray
-    weights: np.ndarray
-    bias: float
-
-    def logits(self, rows: list[list[float]]) -> np.ndarray:
-        """One logit per row of features."""
-        if not rows:
-            return np.zeros(0)
-        x = (np.asarray(rows, dtype=np.float64) - self.mean) / self.scale
-        return x @ self.weights + self.bias
-
-    def to_dict(self) -> dict:
-        return {
-            "features": list(self.features),
-            "mean": self.mean.tolist(),
-            "scale": self.scale.tolist(),
-            "weights": self.weights.tolist(),
-            "bias": self.bias,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict, expected: tuple[str, ...], where: str) -> LinearModel:
-        features = tuple(data["features"])
-        if features != expected:
-            raise ConfigError(f"{where}: expected features {list(expected)}, got {list(features)}")
-        arrays = [np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "weights")]
-        if any(a.shape != (len(expected),) for a in arrays) or not np.all(arrays[1] > 0):
-            raise ConfigError(
-                f"{where}: expected {len(expected)} means, positive scales and "
-                f"weights, got shapes {[a.shape for a in arrays]}"
-            )
-        mean, scale, weights = arrays
-        return cls(features, mean, scale, weights, float(data["bias"]))
 
 
 @dataclass(frozen=True)
@@ -77,6 +36,8 @@ class AnswerModel:
     thresholds: dict[str, float]  # question language -> minimum answer probability
     second_margin: float  # a second sentence is quoted within this probability of the best
     fitted: dict  # data, folds and cross-validated figures, for people
+    verify: VerifyModel | None = None  # the decision over the verifier's scores (decide.py)
+    verify_fitted: dict | None = None  # its cross-validated figures
 
     def threshold(self, language: str) -> float:
         return self.thresholds.get(language, self.thresholds["en"])
@@ -92,6 +53,11 @@ class AnswerModel:
             "thresholds": self.thresholds,
             "second_margin": self.second_margin,
             "fitted": self.fitted,
+            **(
+                {"verify": {**self.verify.to_dict(), "cross_validated": self.verify_fitted}}
+                if self.verify
+                else {}
+            ),  # fmt: skip
         }
 
     def save(self, path: Path) -> None:
@@ -133,6 +99,8 @@ def load_answer_model(path: Path, embedder: str) -> AnswerModel:
             thresholds,
             float(data["second_margin"]),
             dict(data.get("fitted", {})),
+            VerifyModel.from_dict(data["verify"], where) if "verify" in data else None,
+            dict(data["verify"].get("cross_validated") or {}) if "verify" in data else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(

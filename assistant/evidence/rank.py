@@ -15,6 +15,7 @@ import numpy as np
 
 from ..records import Candidate, Evidence, Retrieval, Retrieved, ScoredSentence
 from ..text import ATTRIBUTION
+from .decide import typed_spans_for
 from .features import (
     Question,
     SentenceView,
@@ -204,6 +205,7 @@ def only_reported(question: str, best: str) -> bool:
 
 
 def lead_span(q: Question, view: SentenceView) -> tuple[int, int] | None:
-    """The one span of the asked-for kind in the sentence, if there is exactly one."""
-    spans = view.answer_spans(q)
-    return (spans[0].start, spans[0].end) if len(spans) == 1 else None
+    """The one span of the type asked for (kind, measure, the person asked about) in the
+    sentence, if there is exactly one (``decide.typed_spans_for``)."""
+    spans = typed_spans_for(q, view)
+    return spans[0] if len(spans) == 1 else None

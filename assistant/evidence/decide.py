@@ -1,0 +1,164 @@
+"""The decision after ranking: answer, closest, or none, and the lead value's type.
+
+The answer model (``rank.py``) says how near the evidence is; near is not enough ("how many
+fell?" next to "12,000 were sent"). When the model file carries a ``verify`` section, the
+verifier (``assistant/verifier``: question and sentence read together) scores the best
+``top`` sentences, and a logistic regression over those scores and the nearness
+(``VERIFY_FEATURES``, fitted on out-of-fold verifier scores, cross-validated by article)
+decides:
+
+- ``none``: the evidence is not near (the answer model declines), as before;
+- ``answer``: near and verified; the verified sentence is quoted first;
+- ``closest``: near but not verified: the articles don't say what was asked; the nearest
+  sentence is quoted with what it does not speak to (``verifier/missing.py``).
+
+A lead value (the value an answer opens with) is shown only when its sentence is verified
+(``lead`` threshold) and the value is of the type asked for: the kind (number, date, person,
+place, name, money), the measure of a number question (``units.py``: a mass for "wie
+schwer", a duration for "how long", ...), and for an age, next to the person the question
+names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..records import ANSWER, CLOSEST, Evidence, ScoredSentence
+from ..text import STOP
+from ..verifier.missing import uncovered
+from .features import Question, SentenceView
+from .linear import LinearModel
+from .types import NAME, PERSON
+from .units import AGE, asked_measure, fits, span_measure
+
+VERIFY_FEATURES = ("nearness", "verified_best", "verified_first", "type_fits", "cross_language")
+
+
+@dataclass(frozen=True)
+class VerifyModel:
+    """The fitted decision over the verifier's scores (the model file's ``verify``)."""
+
+    model: LinearModel
+    thresholds: dict[str, float]  # question language -> minimum P(answer)
+    lead: float  # minimum verifier probability of a sentence whose value leads
+    top: int  # sentences verified per question
+    verifier: str  # the verifier file's version it was fitted with
+
+    def threshold(self, language: str) -> float:
+        return self.thresholds.get(language, self.thresholds["en"])
+
+    def to_dict(self) -> dict:
+        return {
+            "model": self.model.to_dict(), "thresholds": self.thresholds, "lead": self.lead,
+            "top": self.top, "verifier": self.verifier,
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str) -> VerifyModel:
+        return cls(
+            LinearModel.from_dict(data["model"], VERIFY_FEATURES, f"{where} verify"),
+            {str(k): float(v) for k, v in data["thresholds"].items()},
+            float(data["lead"]), int(data["top"]), str(data["verifier"]),
+        )  # fmt: skip
+
+
+def logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return float(np.log(p / (1 - p)))
+
+
+def verify_row(
+    confidence: float, scores: np.ndarray, fitting: list[bool], cross: list[bool]
+) -> list[float]:
+    """VERIFY_FEATURES of one question: nearness (the answer model's logit), the best and
+    the first sentence's verifier probability, whether the best verified sentence holds a
+    value of the asked type, and whether it is in another language than the question."""
+    best = int(np.argmax(scores))
+    return [logit(confidence), float(scores[best]), float(scores[0]), float(fitting[best]),
+            float(cross[best])]  # fmt: skip
+
+
+def typed_spans_for(q: Question, view: SentenceView) -> list[tuple[int, int]]:
+    """The spans of ``view`` that are of the type the question asks for (kind, measure,
+    and for an age the person named): every one a lead could be."""
+    measure = asked_measure(q.text)
+    out = []
+    for span in view.answer_spans(q):
+        if span.text.lower() in STOP or (q.kind == PERSON and span.kind not in (PERSON, NAME)):
+            continue
+        if not fits(measure, span_measure(view.text, span.start, span.end)):
+            continue
+        if measure == AGE and not near_named(q.text, view.text, span.start):
+            continue
+        out.append((span.start, span.end))
+    return out
+
+
+_NAMED = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-ZÄÖÜ][\w-]+")
+
+
+def near_named(question: str, sentence: str, at: int, reach: int = 40) -> bool:
+    """A name the question uses (not its first word) stands within ``reach`` characters
+    of position ``at`` in the sentence (the age of the person asked about)."""
+    for name in _NAMED.findall(question):
+        for match in re.finditer(re.escape(name), sentence):
+            if abs(match.start() - at) <= reach:
+                return True
+    return False
+
+
+class Decider:
+    """Applies the verify model to one ranked evidence (``rank.py``'s output)."""
+
+    def __init__(self, verify: VerifyModel, verifier, embedder):
+        self.verify, self.verifier, self.embedder = verify, verifier, embedder
+
+    def decide(self, q: Question, evidence: Evidence) -> Evidence:
+        """The evidence with its kind: none stays none; near evidence is an answer when the
+        decision verifies it (the verified sentence first, a lead only where verified and of
+        the asked type), else closest (no lead, the words it does not speak to)."""
+        if not evidence.answerable or not evidence.sentences:
+            return evidence
+        top = list(evidence.sentences[: self.verify.top])
+        views = [view_of(evidence, s) for s in top]
+        scores = self.verifier.verify(q.text, [s.text for s in top])
+        fitting = [bool(typed_spans_for(q, v)) or q.kind == "other" for v in views]
+        row = verify_row(evidence.confidence, scores, fitting, [v.chunk.language != q.language
+                                                                 for v in views])  # fmt: skip
+        chance = float(1 / (1 + np.exp(-self.verify.model.logits([row])[0])))
+        verified = tuple(float(s) for s in scores)
+        if chance >= self.verify.threshold(q.language):
+            best = int(np.argmax(scores))
+            leads = [s if i == best and scores[i] >= self.verify.lead else replace(s, answer=None)
+                     for i, s in enumerate(top)]  # fmt: skip
+            ordered = (leads[best], *leads[:best], *leads[best + 1 :])
+            rest = tuple(replace(s, answer=None) for s in evidence.sentences[len(top) :])
+            return replace(evidence, sentences=ordered + rest, kind=ANSWER, verified=verified)
+        first = views[0]
+        missing = uncovered(q.text, q.language, [(first.text, first.chunk.language)],
+                            self.embedder, context=first.chunk.text)  # fmt: skip
+        quiet = tuple(replace(s, answer=None) for s in evidence.sentences)
+        return replace(evidence, sentences=quiet, answerable=False, kind=CLOSEST,
+                       missing=missing, verified=verified)  # fmt: skip
+
+
+def view_of(evidence: Evidence, sentence: ScoredSentence) -> SentenceView:
+    return SentenceView(evidence.retrieved[sentence.rank - 1].chunk, sentence.index, 0.0)
+
+
+def make_decider(verify: VerifyModel, path, embedder) -> Decider:
+    """The decider with the verifier file at ``path`` (refused with the reason when it does
+    not match the model's verify section or the installed base weights)."""
+    from ..errors import ConfigError
+    from ..verifier.runtime import VerifierRuntime
+
+    runtime = VerifierRuntime(path)
+    if verify.verifier and runtime.version != verify.verifier:
+        raise ConfigError(
+            f"{path}: expected the verifier version {verify.verifier!r} the answer model was "
+            f"fitted with, got {runtime.version!r}"
+        )
+    return Decider(verify, runtime, embedder)

@@ -1,0 +1,153 @@
+"""The decision after ranking (evidence/decide.py) with a scripted verifier: answer, closest
+or none; the verified sentence quoted first; a lead only when verified and of the type
+asked for; a closest response names what the articles don't say and never leads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import write_fake_model
+
+from assistant import Assistant
+from assistant.evidence.decide import VERIFY_FEATURES, Decider, VerifyModel
+from assistant.evidence.features import Question
+from assistant.evidence.linear import LinearModel
+from assistant.evidence.types import question_type
+from assistant.evidence.units import asked_measure, span_measure
+from assistant.providers import HashingEmbedder
+from assistant.records import AskRequest
+
+TROOPS = "Wie viele Soldaten hat Nordkorea nach Russland geschickt?"
+FALLEN = "Wie viele nordkoreanische Soldaten sind bisher gefallen?"
+
+
+class Scripted:
+    """A verifier that says yes to sentences holding one of ``yes`` words."""
+
+    version = "scripted"
+
+    def __init__(self, *yes: str):
+        self.yes, self.asked = yes, []
+
+    def verify(self, question: str, sentences: list[str]) -> np.ndarray:
+        self.asked.append((question, list(sentences)))
+        return np.array([0.95 if any(w in s for w in self.yes) else 0.05 for s in sentences])
+
+
+def verify_model(lead: float = 0.5) -> VerifyModel:
+    """P(answer) rises with the best verified sentence: 10 * (best - 0.5)."""
+    weights = np.array([10.0 if f == "verified_best" else 0.0 for f in VERIFY_FEATURES])
+    n = len(VERIFY_FEATURES)
+    model = LinearModel(VERIFY_FEATURES, np.zeros(n), np.ones(n), weights, -5.0)
+    return VerifyModel(model, {"de": 0.5, "en": 0.5}, lead, 3, "scripted")
+
+
+@pytest.fixture
+def bot(fake_settings, corpus_dir, tmp_path):
+    """The fake assistant, near enough for the seed's "gefallen" question (hashing cosine
+    about .12 to the troops sentence), with the scripted verifier's decision."""
+    model = write_fake_model(tmp_path / "near.json", threshold=0.1)
+    settings = fake_settings.model_copy(update={"answer_model": model})
+
+    def make(verifier, lead: float = 0.5) -> Assistant:
+        assistant = Assistant.from_settings(settings, embedder=HashingEmbedder())
+        assistant.decider = Decider(verify_model(lead), verifier, None)
+        assistant.ingest(corpus_dir)
+        return assistant
+
+    return make
+
+
+def test_a_verified_sentence_is_an_answer_with_its_lead(bot):
+    verifier = Scripted("geschickt")
+    answer = bot(verifier).ask(TROOPS)
+    assert (answer.answer_kind, answer.answerable, answer.lead) == (
+        "answer", True, "fast 12.000 Soldaten",
+    )  # fmt: skip
+    assert verifier.asked and verifier.asked[0][0] == TROOPS
+    assert answer.answer.startswith("fast 12.000 Soldaten [1]")
+    assert answer.timings_ms["verify"] >= 0
+
+
+def test_a_near_sentence_that_does_not_say_it_is_the_closest_evidence(bot):
+    """The seed case: 'gefallen' asked, 'geschickt' said: no lead value, what is missing."""
+    answer = bot(Scripted()).ask(FALLEN)
+    assert (answer.answer_kind, answer.answerable, answer.lead) == ("closest", False, "")
+    assert "gefallen" in answer.missing
+    assert answer.answer.startswith("Zu ‚gefallen‘")
+    assert "Am nächsten kommt: „Nordkorea hat nach Berichten fast 12.000 Soldaten" in answer.answer
+    assert "12.000 Soldaten [1]" not in answer.answer.split("„")[0]  # no value before the quote
+    assert answer.citations and answer.sentences[0].supported
+    assert answer.provider == "extractive"
+    as_dict = answer.to_dict()
+    assert (as_dict["answer_kind"], as_dict["missing"]) == ("closest", list(answer.missing))
+
+
+def test_the_lead_needs_the_verifier_to_be_sure(bot):
+    answer = bot(Scripted("geschickt"), lead=0.99).ask(TROOPS)
+    assert answer.answer_kind == "answer" and answer.lead == ""
+    assert answer.answer.startswith("Wörtlich aus den Artikeln:")
+
+
+def test_evidence_that_is_not_near_stays_a_decline_without_asking_the_verifier(bot):
+    verifier = Scripted("geschickt")
+    answer = bot(verifier).ask("Welche Farbe hat der Himmel über Tokio?")  # no word shared
+    assert (answer.answer_kind, answer.provider) == ("none", "decline")
+    assert verifier.asked == []
+
+
+def test_every_channel_reports_the_kind(bot):
+    closest = bot(Scripted()).ask(AskRequest(question=FALLEN))
+    from assistant.present import terminal
+
+    assert terminal(closest).startswith("[Keine Antwort in den Artikeln – nächstliegender Beleg]")
+
+
+@pytest.mark.parametrize(
+    ("question", "measure"),
+    [
+        ("Wie schwer war der Wal?", "mass"),
+        ("How long did the strike last?", "duration"),
+        ("Wie alt ist Putin?", "age"),
+        ("How many times did she win?", "times"),
+        ("Wie schnell fuhr der Zug?", "speed"),
+        ("Wie viele Soldaten hat Nordkorea geschickt?", ""),
+        ("Wie hoch ist der Anteil?", ""),
+    ],
+)
+def test_the_measure_a_question_asks_for(question, measure):
+    assert asked_measure(question) == measure
+
+
+@pytest.mark.parametrize(
+    ("sentence", "value", "measure"),
+    [
+        ("Der Wal wog 40 Tonnen.", "40 Tonnen", "mass"),
+        ("The strike lasted 12 days, until 5 pm.", "12 days", "duration"),
+        ("The strike lasted 12 days, until 5 pm.", "5 pm", "clock"),
+        ("Der 72-jährige Putin sagte das.", "72", "age"),
+        ("He won 3 times.", "3 times", "times"),
+        ("The train ran at 300 km/h.", "300 km", "speed"),
+        ("Der Anteil lag bei 18 Prozent.", "18 Prozent", "share"),
+        ("Nordkorea hat fast 12.000 Soldaten geschickt.", "fast 12.000 Soldaten", ""),
+        ("Er wohnt in Berlin seit 12 in Folge.", "12", ""),  # "in" is no inch
+    ],
+)
+def test_a_value_gets_the_measure_of_its_unit(sentence, value, measure):
+    at = sentence.index(value)
+    assert span_measure(sentence, at, at + len(value)) == measure
+
+
+def test_a_clock_time_is_no_lead_for_a_duration_question():
+    from assistant.evidence.decide import typed_spans_for
+    from assistant.evidence.features import SentenceView
+    from assistant.records import Chunk, Span
+
+    def view(text: str) -> SentenceView:
+        chunk = Chunk("c", "a", "h", "t", text, "en", 0, 0, len(text), 9, (Span(0, len(text)),))
+        return SentenceView(chunk, 0, 0.9)
+
+    question = "How long did the strike last?"
+    q = Question(question, "en", question_type(question), {"strike": 5.0})
+    assert typed_spans_for(q, view("The strike lasted until 5 pm on Friday.")) == []
+    assert typed_spans_for(q, view("The strike lasted 12 days.")) == [(18, 25)]
