@@ -138,11 +138,15 @@ def table(pairs: list[Pair], signals: dict[str, np.ndarray]) -> dict:
     """AUC of every signal per source and on the twins' hardest subset."""
     twins = {p.item.rsplit("-", 1)[0] for p in pairs if p.near}
     groups = {
-        **{s: [i for i, p in enumerate(pairs) if p.source == s]
-           for s in sorted({p.source for p in pairs})},  # fmt: skip
+        **{
+            s: [i for i, p in enumerate(pairs) if p.source == s]
+            for s in sorted({p.source for p in pairs})
+        },  # fmt: skip
         "near vs twin": [
-            i for i, p in enumerate(pairs)
-            if p.source == "news-pairs" and p.item.rsplit("-", 1)[0] in twins
+            i
+            for i, p in enumerate(pairs)
+            if p.source == "news-pairs"
+            and p.item.rsplit("-", 1)[0] in twins
             and (p.near or p.label == 1)
         ],  # fmt: skip
         "all": list(range(len(pairs))),
