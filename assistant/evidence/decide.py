@@ -7,7 +7,10 @@ verifier (``assistant/verifier``: question and sentence read together) scores th
 (``VERIFY_FEATURES``, fitted on out-of-fold verifier scores, cross-validated by article)
 decides:
 
-- ``none``: the evidence is not near (the answer model declines), as before;
+- ``none``: the evidence is not near: the answer model's probability is under ``floor``
+  (far below its own threshold: the verifier may still find an answer the nearness signals
+  missed, "How did Pyongyang react?" beside „grundlose Gerüchte“), or it only reports a claim
+  the question asks to be established;
 - ``answer``: near and verified; the verified sentence is quoted first;
 - ``closest``: near but not verified: the articles don't say what was asked; the nearest
   sentence is quoted with what it does not speak to (``verifier/missing.py``).
@@ -26,7 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..records import ANSWER, CLOSEST, Evidence, ScoredSentence
+from ..records import ANSWER, CLOSEST, NONE, Evidence, ScoredSentence
 from ..text import STOP
 from ..verifier.missing import uncovered
 from .features import Question, SentenceView
@@ -46,6 +49,7 @@ class VerifyModel:
     lead: float  # minimum verifier probability of a sentence whose value leads
     top: int  # sentences verified per question
     verifier: str  # the verifier file's version it was fitted with
+    floor: float = 0.1  # the answer model's probability under which nothing is near
 
     def threshold(self, language: str) -> float:
         return self.thresholds.get(language, self.thresholds["en"])
@@ -53,7 +57,7 @@ class VerifyModel:
     def to_dict(self) -> dict:
         return {
             "model": self.model.to_dict(), "thresholds": self.thresholds, "lead": self.lead,
-            "top": self.top, "verifier": self.verifier,
+            "top": self.top, "verifier": self.verifier, "floor": self.floor,
         }  # fmt: skip
 
     @classmethod
@@ -62,6 +66,7 @@ class VerifyModel:
             LinearModel.from_dict(data["model"], VERIFY_FEATURES, f"{where} verify"),
             {str(k): float(v) for k, v in data["thresholds"].items()},
             float(data["lead"]), int(data["top"]), str(data["verifier"]),
+            float(data.get("floor", 0.1)),
         )  # fmt: skip
 
 
@@ -120,8 +125,8 @@ class Decider:
         """The evidence with its kind: none stays none; near evidence is an answer when the
         decision verifies it (the verified sentence first, a lead only where verified and of
         the asked type), else closest (no lead, the words it does not speak to)."""
-        if not evidence.answerable or not evidence.sentences:
-            return evidence
+        if not near(evidence, self.verify.floor):
+            return replace(evidence, answerable=False, kind=NONE)
         top = list(evidence.sentences[: self.verify.top])
         views = [view_of(evidence, s) for s in top]
         scores = self.verifier.verify(q.text, [s.text for s in top])
@@ -143,6 +148,14 @@ class Decider:
         quiet = tuple(replace(s, answer=None) for s in evidence.sentences)
         return replace(evidence, sentences=quiet, answerable=False, kind=CLOSEST,
                        missing=missing, verified=verified)  # fmt: skip
+
+
+def near(evidence: Evidence, floor: float) -> bool:
+    """Worth verifying: sentences to read, the answer model's probability at ``floor`` or
+    more, and not a claim the question wants established that the evidence only reports
+    (``rank.only_reported``: the ranker declined it although it was confident)."""
+    enough = evidence.confidence >= floor
+    return bool(evidence.sentences) and enough and not evidence.reported_only
 
 
 def view_of(evidence: Evidence, sentence: ScoredSentence) -> SentenceView:

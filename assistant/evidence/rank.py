@@ -158,13 +158,12 @@ class EvidenceRanker:
             row = decision_row(q, candidates, order, retrieved, terms, sentences, probability)
             confidence = float(sigmoid(self.model.answer.logits([row]))[0])
         articles = tuple(candidates[i].chunk.article_id for i in order[:RANK_DEPTH])
-        answerable = confidence >= self.model.threshold(q.language) and not (
-            scored and only_reported(question, scored[0].text)
-        )
+        reported = bool(scored) and only_reported(question, scored[0].text)
+        answerable = confidence >= self.model.threshold(q.language) and not reported
         pool = (*candidates, *retrieval.set_aside)
         return Evidence(
             retrieved, scored, answerable, confidence, articles,
-            tuple(dict.fromkeys(c.chunk.article_id for c in pool)),
+            tuple(dict.fromkeys(c.chunk.article_id for c in pool)), reported_only=reported,
         )  # fmt: skip
 
 

@@ -97,6 +97,7 @@ class Evidence:
     kind: str = ""  # answer | closest | none (ANSWER_KINDS); "" : from ``answerable``
     missing: tuple[str, ...] = ()  # the question's words the closest evidence does not speak to
     verified: tuple[float, ...] = ()  # the verifier's P(answers) per ranked sentence, if run
+    reported_only: bool = False  # asked whether a claim holds; the evidence only reports it
 
     def __post_init__(self) -> None:
         if not self.kind:

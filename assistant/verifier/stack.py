@@ -28,7 +28,7 @@ from ..config import load_settings
 from ..evaluation.metrics import contains_answer, lead_holds
 from ..evidence.collect import Example, load_examples
 from ..evidence.cv import fit_models, logistic, prepare
-from ..evidence.decide import VERIFY_FEATURES, VerifyModel, typed_spans_for, verify_row
+from ..evidence.decide import VERIFY_FEATURES, VerifyModel, near, typed_spans_for, verify_row
 from ..evidence.features import SentenceView
 from ..evidence.rank import EvidenceRanker
 from .pairs import fold_of, read_pairs
@@ -65,7 +65,9 @@ def folds_of(examples: list[Example], pairs_path: Path, folds: int) -> list[int]
     return out
 
 
-def rows_for_fold(prepared, test, verifier, top: int, top_k: int, fold: int) -> list[Row]:
+def rows_for_fold(
+    prepared, test, verifier, top: int, top_k: int, fold: int, floor: float
+) -> list[Row]:
     """The decision rows of fold ``fold``'s examples (``test``) from models that never saw
     their articles."""
     model = fit_models([p for i, p in enumerate(prepared) if i not in test], top_k, "cv", "cv")
@@ -75,8 +77,8 @@ def rows_for_fold(prepared, test, verifier, top: int, top_k: int, fold: int) -> 
         e = prepared[i].example
         evidence = ranker.rank(e.item.question, e.retrieval, top_k)
         row = Row(e.set_name, prepared[i].question.language, e.item.answerable, e.item.variant,
-                  fold, near=evidence.answerable)  # fmt: skip
-        if evidence.sentences:
+                  fold, near=near(evidence, floor))  # fmt: skip
+        if row.near:
             fill(row, prepared[i].question, evidence, verifier, top, e.item.answers)
         rows.append(row)
     return rows
@@ -197,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=settings.index_dir / "fit")
     parser.add_argument("--work", type=Path, default=settings.index_dir / "verifier")
     parser.add_argument("--top", type=int, default=3)
+    parser.add_argument("--verifier-version", default="", help="the shipped verifier's version")
     parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("--floor", type=float, default=0.1)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
     embedder, examples = load_examples(sorted(args.data.glob("*.pkl")))
@@ -207,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     for k in range(FOLDS):
         verifier = VerifierRuntime(fold_file(args.work, k))
         test = {i for i, f in enumerate(fold) if f == k}
-        rows += rows_for_fold(prepared, test, verifier, args.top, args.top_k, k)
+        rows += rows_for_fold(prepared, test, verifier, args.top, args.top_k, k, args.floor)
         print(f"fold {k + 1}/{FOLDS}: {len(test)} questions", flush=True)
     return finish(rows, examples, fold, args, embedder, load_answer_model(args.model, embedder))
 
@@ -227,7 +231,9 @@ def finish(rows, examples, fold, args, embedder, model) -> int:
     cv = figures(rows, kinds, lead_cut)
     print(json.dumps({"thresholds": thresholds, "lead": lead_cut, "cv": cv}, indent=1))
     if args.write:
-        decision = VerifyModel(fit_decision(rows), thresholds, lead_cut, args.top, "")
+        decision = VerifyModel(
+            fit_decision(rows), thresholds, lead_cut, args.top, args.verifier_version, args.floor
+        )
         data = json.loads(args.model.read_text(encoding="utf-8"))
         data["verify"] = {**decision.to_dict(), "cross_validated": cv}
         args.model.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
