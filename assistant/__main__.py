@@ -31,28 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--prune", action="store_true", help="remove articles not under PATH")
     ingest.add_argument("--strict", action="store_true", help="exit 1 if any file is skipped")
     ask = sub.add_parser("ask", help="answer one question (or a JSONL file of questions)")
-    ask.add_argument("question", nargs="?")
-    ask.add_argument("--questions", type=Path, help='JSONL: {"id", "question"} per line')
-    ask.add_argument("--json", action="store_true", help="print the full answer as JSON")
-    ask.add_argument("--top-k", type=int, help="chunks an answer may cite (0-100)")
-    ask.add_argument("--language", help="only articles in this language (de, en)")
-    ask.add_argument("--source", help="only articles from this source")
-    ask.add_argument(
-        "--from",
-        dest="published_from",
-        help="only articles published on or after this day (YYYY-MM-DD)",
-    )
-    ask.add_argument("--to", dest="published_to", help="... on or before this day")
-    ask.add_argument(
-        "--as-of", help="the day 'yesterday', 'letzte Woche' count from (YYYY-MM-DD; default today)"
-    )
-    ask.add_argument(
-        "--timeline",
-        action="store_const",
-        const=True,
-        help="answer with dated quotes from several articles in date order",
-    )
-    ask.add_argument("--conversation", help="continue this kept conversation (its id)")
+    _ask_arguments(ask)
     sub.add_parser("chat", help="chat in the terminal")
     serve = sub.add_parser("serve", help="browser chat and HTTP API on one port")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
@@ -75,6 +54,30 @@ def _parser() -> argparse.ArgumentParser:
 
     add_arguments(evaluate)
     return parser
+
+
+def _ask_arguments(ask: argparse.ArgumentParser) -> None:
+    """The question, its filters and how the answer is printed."""
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("--questions", type=Path, help='JSONL: {"id", "question"} per line')
+    ask.add_argument("--json", action="store_true", help="print the full answer as JSON")
+    ask.add_argument("--top-k", type=int, help="chunks an answer may cite (0-100)")
+    ask.add_argument("--language", help="only articles in this language (de, en)")
+    ask.add_argument("--source", help="only articles from this source")
+    ask.add_argument(
+        "--from", dest="published_from", help="only articles published on or after this day"
+    )
+    ask.add_argument("--to", dest="published_to", help="... on or before this day (YYYY-MM-DD)")
+    ask.add_argument(
+        "--as-of", help="the day 'yesterday', 'letzte Woche' count from (YYYY-MM-DD; default today)"
+    )
+    ask.add_argument(
+        "--timeline",
+        action="store_const",
+        const=True,
+        help="answer with dated quotes from several articles in date order",
+    )
+    ask.add_argument("--conversation", help="continue this kept conversation (its id)")
 
 
 def main(argv: Sequence[str] | None = None, *, embedder=None) -> int:

@@ -169,9 +169,20 @@ class Ingestor:
             self.flush_texts,
             self.chunk_vectors,
         )
+        seen = self._read(Path(path), manifest, writer, report)
+        writer.flush()
+        if prune:
+            report.removed = self._prune(sorted(set(manifest) - set(seen)), set(seen), writer)
+        report.merged = len(self.copies.merged)
+        bar.close()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _read(self, path: Path, manifest: dict, writer: ArticleWriter, report) -> dict[str, str]:
+        """Every entry under ``path``: skipped with its reason, or taken; the ids read."""
         seen: dict[str, str] = {}
         self._copies_read: dict[str, Article] = {}  # kept to promote one if its canonical goes
-        for item in iter_articles(Path(path)):
+        for item in iter_articles(path):
             problem = item if isinstance(item, Skipped) else self._refuse(item, seen)
             if problem is not None:
                 report.skipped.append(problem)
@@ -180,13 +191,7 @@ class Ingestor:
                 if item.encoding not in ("", "utf-8", "utf-8-sig", "utf-16", "utf-32"):
                     report.guessed[item.path] = item.encoding
                 self._take(item, manifest.get(item.id), writer, report)
-        writer.flush()
-        if prune:
-            report.removed = self._prune(sorted(set(manifest) - set(seen)), set(seen), writer)
-        report.merged = len(self.copies.merged)
-        bar.close()
-        report.seconds = time.perf_counter() - started
-        return report
+        return seen
 
     def _take(self, article: Article, state, writer: ArticleWriter, report) -> None:
         """Count an unchanged article, or queue a new or changed one for writing."""

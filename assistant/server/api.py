@@ -225,6 +225,13 @@ class HealthDown(ErrorOut):
 def build_router(state: ServerState) -> APIRouter:
     """The ``/api`` and ``/healthz`` routes, bound to ``state``."""
     router = APIRouter()
+    _answer_route(router, state)
+    _index_routes(router, state)
+    return router
+
+
+def _answer_route(router: APIRouter, state: ServerState) -> None:
+    """``POST /api/ask``: one answer, or its server-sent events."""
     limit = state.settings.max_question_chars
 
     @router.post(
@@ -249,6 +256,10 @@ def build_router(state: ServerState) -> APIRouter:
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
+
+
+def _index_routes(router: APIRouter, state: ServerState) -> None:
+    """Uploads, what the index holds, and health."""
 
     @router.post(
         "/api/ingest",
@@ -286,8 +297,6 @@ def build_router(state: ServerState) -> APIRouter:
                 {"status": "unavailable", **error_body(503, str(exc))}, status_code=503
             )
         return {"status": "ok", "chunks": chunks, "embedder": state.assistant.embedder.name}
-
-    return router
 
 
 async def _read_uploads(request: Request, max_bytes: int) -> list[Upload]:

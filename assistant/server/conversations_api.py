@@ -83,6 +83,14 @@ def check_feedback(state: ServerState, body: FeedbackIn) -> None:
 def build_conversations_router(state: ServerState) -> APIRouter:
     """The ``/api/conversations`` and ``/api/feedback`` routes, bound to ``state``."""
     router = APIRouter(prefix="/api", tags=["conversations"])
+    _kept_routes(router, state)
+    _export_route(router, state)
+    _feedback_route(router, state)
+    return router
+
+
+def _kept_routes(router: APIRouter, state: ServerState) -> None:
+    """List, read and delete kept conversations."""
 
     @router.get(
         "/conversations",
@@ -114,6 +122,10 @@ def build_conversations_router(state: ServerState) -> APIRouter:
         """Deletes its turns and their feedback; says how many."""
         return {"deleted": conversation_id, **state.conversations.delete(conversation_id)}
 
+
+def _export_route(router: APIRouter, state: ServerState) -> None:
+    """One conversation as Markdown."""
+
     @router.get(
         "/conversations/{conversation_id}/export",
         summary="One conversation as Markdown",
@@ -125,6 +137,10 @@ def build_conversations_router(state: ServerState) -> APIRouter:
         turns = state.conversations.turns(conversation_id)
         found = state.conversations.store.conversation(conversation_id)
         return MarkdownResponse(conversation_markdown(found, turns))
+
+
+def _feedback_route(router: APIRouter, state: ServerState) -> None:
+    """A reader's rating of one answer."""
 
     @router.post(
         "/feedback",
@@ -140,5 +156,3 @@ def build_conversations_router(state: ServerState) -> APIRouter:
             body.turn_id, body.rating, body.comment, body.citation, body.reason
         )
         return stored.to_dict()
-
-    return router

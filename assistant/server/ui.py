@@ -247,6 +247,24 @@ def _chat_tab(gr, state: ServerState):
             buttons = _history_panel(gr)
             sources = gr.HTML(sources_html(None), elem_id="sources")
     source, history = options[1], buttons[0]
+    parts = (chat, turns, session, rated, message, send, clear, sources, history)
+    _wire_chat(gr, state, parts, options)
+    _rating_events(gr, state, chat, turns, session, rated)
+    button, *fields = form
+    button.click(
+        lambda *values: send_feedback(state, *values),
+        [session, *fields],
+        rated,
+        api_visibility="private",
+    )
+    _history_events(gr, state, buttons, (chat, sources, turns, session))
+    return source, history
+
+
+def _wire_chat(gr, state: ServerState, parts: tuple, options: list) -> None:
+    """Ask and Enter answer (``chat_events``) and refresh the history list; New
+    conversation clears the chat."""
+    chat, turns, session, rated, message, send, clear, sources, history = parts
     inputs = [message, chat, turns, *options]
     outputs = [chat, sources, turns, message, session]
 
@@ -260,22 +278,12 @@ def _chat_tab(gr, state: ServerState):
     message.submit(respond, [*inputs, session], outputs, api_visibility="private").then(
         listed, None, history, api_visibility="private"
     )
-    _rating_events(gr, state, chat, turns, session, rated)
-    button, *fields = form
-    button.click(
-        lambda *values: send_feedback(state, *values),
-        [session, *fields],
-        rated,
-        api_visibility="private",
-    )
-    _history_events(gr, state, buttons, (chat, sources, turns, session))
     clear.click(
         lambda: ([], sources_html(None), [], "", ChatSession(), ""),
         None,
         [*outputs, rated],
         api_visibility="private",
     )
-    return source, history
 
 
 def _options(gr) -> list:
