@@ -43,6 +43,7 @@ It prints the counts by group, language, kind, question word, gnad category and 
 source, then one FAIL line per problem. Exit status 0 when everything passes, 1 on
 failures, 2 when the data is missing.
 """
+
 from __future__ import annotations
 
 import csv
@@ -50,7 +51,7 @@ import json
 import os
 import re
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -65,10 +66,22 @@ ID_RE = re.compile(r"^pair-(de|en|xl)-(\d{3})-(absent|answer)$")
 ANSWER_KINDS = {"number", "date", "person", "place", "fact"}
 MANGLED = ("\ufffd", '"?')
 GROUP_LANG = {"de": ("de", "gnad-"), "en": ("en", "en-"), "xl": ("en", "gnad-")}
-COMMON = {"id": str, "question": str, "language": str, "answerable": bool,
-          "answers": list, "gold_articles": list, "kind": str}
-ABSENT_FIELDS = {**COMMON, "topic_article": str, "near_sentence": str, "missing": list,
-                 "absent": list}
+COMMON = {
+    "id": str,
+    "question": str,
+    "language": str,
+    "answerable": bool,
+    "answers": list,
+    "gold_articles": list,
+    "kind": str,
+}
+ABSENT_FIELDS = {
+    **COMMON,
+    "topic_article": str,
+    "near_sentence": str,
+    "missing": list,
+    "absent": list,
+}
 ANSWER_FIELDS = {**COMMON, "gold_sentence": str, "twin": str}
 
 _SPLIT = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”“»']))\s+(?=[\"„“»(‚']?[A-ZÄÖÜ])")
@@ -121,9 +134,37 @@ def qword(question: str) -> str:
     words = re.findall(r"\w+", question.lower())
     if not words:
         return "?"
-    if words[0] in {"wie", "how", "um", "in", "on", "at", "for", "from", "to", "by", "with",
-                    "auf", "an", "aus", "für", "mit", "von", "bei", "zu", "seit", "since",
-                    "after", "nach", "über", "under", "through", "durch", "gegen", "of"}:
+    if words[0] in {
+        "wie",
+        "how",
+        "um",
+        "in",
+        "on",
+        "at",
+        "for",
+        "from",
+        "to",
+        "by",
+        "with",
+        "auf",
+        "an",
+        "aus",
+        "für",
+        "mit",
+        "von",
+        "bei",
+        "zu",
+        "seit",
+        "since",
+        "after",
+        "nach",
+        "über",
+        "under",
+        "through",
+        "durch",
+        "gegen",
+        "of",
+    }:
         return " ".join(words[:2])
     return words[0]
 
@@ -176,9 +217,16 @@ def main(argv: list[str]) -> int:
         if not it["question"].strip() or not it["question"].rstrip().endswith("?"):
             errors.append(f"{where}: question empty or not ending with '?'")
         if role == "absent":
-            if it["answerable"] or it["answers"] or it["gold_articles"] or it["kind"] != "same-topic":
-                errors.append(f"{where}: absent items need answerable=false, answers=[], "
-                              "gold_articles=[], kind='same-topic'")
+            if (
+                it["answerable"]
+                or it["answers"]
+                or it["gold_articles"]
+                or it["kind"] != "same-topic"
+            ):
+                errors.append(
+                    f"{where}: absent items need answerable=false, answers=[], "
+                    "gold_articles=[], kind='same-topic'"
+                )
             if not 1 <= len(it["missing"]) <= 3:
                 errors.append(f"{where}: 'missing' needs 1-3 entries")
             for word in it["missing"]:
@@ -196,8 +244,10 @@ def main(argv: list[str]) -> int:
             absent[(group, num)] = (number, it)
         else:
             if not it["answerable"] or not it["answers"] or len(it["gold_articles"]) != 1:
-                errors.append(f"{where}: answer items need answerable=true, answers and "
-                              "exactly one gold article")
+                errors.append(
+                    f"{where}: answer items need answerable=true, answers and "
+                    "exactly one gold article"
+                )
             if it["kind"] not in ANSWER_KINDS:
                 errors.append(f"{where}: kind {it['kind']!r} not in {sorted(ANSWER_KINDS)}")
             if it["twin"] != f"pair-{group}-{num}-absent":
@@ -219,8 +269,10 @@ def main(argv: list[str]) -> int:
         else:
             a, t = absent[key][1], answer[key][1]
             if t["gold_articles"] != [a["topic_article"]]:
-                errors.append(f"{name}: twin gold_articles {t['gold_articles']} != "
-                              f"[topic_article {a['topic_article']!r}]")
+                errors.append(
+                    f"{name}: twin gold_articles {t['gold_articles']} != "
+                    f"[topic_article {a['topic_article']!r}]"
+                )
             if qkey(a["question"]) == qkey(t["question"]):
                 errors.append(f"{name}: the two questions are the same")
 
@@ -242,8 +294,10 @@ def main(argv: list[str]) -> int:
     if not (gnad_csv.is_file() and en_csv.is_file()):
         for e in errors:
             print("FAIL", e)
-        print(f"cannot check against the articles: {gnad_csv} or {en_csv} not found "
-              "(set ASSISTANT_EVAL_DATA_DIR or pass the data folder as the first argument)")
+        print(
+            f"cannot check against the articles: {gnad_csv} or {en_csv} not found "
+            "(set ASSISTANT_EVAL_DATA_DIR or pass the data folder as the first argument)"
+        )
         return 2
     gnad, en = load_gnad(gnad_csv), load_en(en_csv)
 
@@ -268,23 +322,28 @@ def main(argv: list[str]) -> int:
 
     per_article: Counter = Counter()
     for key in sorted(set(absent) & set(answer)):
-        (na, a), (nt, t) = absent[key], answer[key]
+        (_na, a), (_nt, t) = absent[key], answer[key]
         name = f"pair-{key[0]}-{key[1]}"
         aid = a["topic_article"]
         if not aid.startswith(GROUP_LANG[key[0]][1]):
-            errors.append(f"{name}: group {key[0]} needs a {GROUP_LANG[key[0]][1]}* article, not {aid}")
+            errors.append(
+                f"{name}: group {key[0]} needs a {GROUP_LANG[key[0]][1]}* article, not {aid}"
+            )
         text, problem = article(aid)
         if text is None:
             errors.append(f"{name}: topic article {aid!r} {problem}")
             continue
         per_article[aid] += 1
         if norm(a["near_sentence"]) not in text:
-            errors.append(f"{a['id']}: near_sentence does not occur verbatim in {aid}: "
-                          f"{a['near_sentence'][:80]!r}")
+            errors.append(
+                f"{a['id']}: near_sentence does not occur verbatim in {aid}: "
+                f"{a['near_sentence'][:80]!r}"
+            )
         gold = norm(t["gold_sentence"])
         if gold not in text:
-            errors.append(f"{t['id']}: gold_sentence does not occur verbatim in {aid}: "
-                          f"{gold[:80]!r}")
+            errors.append(
+                f"{t['id']}: gold_sentence does not occur verbatim in {aid}: {gold[:80]!r}"
+            )
         for span in t["answers"]:
             if isinstance(span, str) and span not in gold:
                 errors.append(f"{t['id']}: answer {span!r} does not occur in the gold_sentence")
@@ -297,8 +356,10 @@ def main(argv: list[str]) -> int:
             for sentence in sentences:
                 hit = rx.search(sentence)
                 if hit:
-                    errors.append(f"{a['id']}: absent regex {pattern!r} matches {hit.group(0)!r} "
-                                  f"in a sentence of {aid}: {sentence[:120]!r}")
+                    errors.append(
+                        f"{a['id']}: absent regex {pattern!r} matches {hit.group(0)!r} "
+                        f"in a sentence of {aid}: {sentence[:120]!r}"
+                    )
                     break
     for aid, count in sorted(per_article.items()):
         if count > MAX_PAIRS_PER_ARTICLE:
@@ -313,22 +374,37 @@ def main(argv: list[str]) -> int:
     records = [it for _, it in items]
     print(f"{len(records)} items ({pairs} pairs) in {ITEMS.relative_to(ROOT)}")
     groups = Counter(k[0] for k in set(absent) & set(answer))
-    for g, label in (("de", "German question, German article"),
-                     ("en", "English question, English article"),
-                     ("xl", "English question, German article")):
+    for g, label in (
+        ("de", "German question, German article"),
+        ("en", "English question, English article"),
+        ("xl", "English question, German article"),
+    ):
         print(f"  pair-{g}-*  {groups.get(g, 0):3} pairs  ({label})")
-    print("  question language:", dict(sorted(Counter(it.get("language") for it in records).items())))
-    print("  kind (answer twins):", dict(sorted(Counter(
-        it.get("kind") for _, it in answer.values()).items())))
-    print("  question word (absent):", dict(Counter(
-        qword(it.get("question", "")) for _, it in absent.values()).most_common()))
-    print("  question word (answer):", dict(Counter(
-        qword(it.get("question", "")) for _, it in answer.values()).most_common()))
+    print(
+        "  question language:", dict(sorted(Counter(it.get("language") for it in records).items()))
+    )
+    print(
+        "  kind (answer twins):",
+        dict(sorted(Counter(it.get("kind") for _, it in answer.values()).items())),
+    )
+    print(
+        "  question word (absent):",
+        dict(Counter(qword(it.get("question", "")) for _, it in absent.values()).most_common()),
+    )
+    print(
+        "  question word (answer):",
+        dict(Counter(qword(it.get("question", "")) for _, it in answer.values()).most_common()),
+    )
     de_used = sorted(a for a in per_article if a.startswith("gnad-"))
     en_used = sorted(a for a in per_article if a.startswith("en-"))
-    print(f"  distinct articles: {len(per_article)} ({len(de_used)} gnad, {len(en_used)} en); "
-          "pairs per article:", dict(sorted(Counter(per_article.values()).items())))
-    print("  gnad categories (articles):", dict(sorted(Counter(gnad[a][0] for a in de_used).items())))
+    print(
+        f"  distinct articles: {len(per_article)} ({len(de_used)} gnad, {len(en_used)} en); "
+        "pairs per article:",
+        dict(sorted(Counter(per_article.values()).items())),
+    )
+    print(
+        "  gnad categories (articles):", dict(sorted(Counter(gnad[a][0] for a in de_used).items()))
+    )
     print("  en sources (articles):", dict(sorted(Counter(en[a][0] for a in en_used).items())))
 
     for e in errors:
