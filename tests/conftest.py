@@ -192,8 +192,10 @@ def web_assistant(tmp_path, fake_model):
 
 @pytest.fixture(scope="session")
 def e5():
-    """The embedded e5 model, loaded once per test session: tests whose subject is not the
-    loading share it (through ``Assistant.from_settings(embedder=)`` and ``main(embedder=)``)."""
-    from assistant.providers import E5Embedder
+    """The embedded e5 model on the default engine (ONNX Runtime, assistant/encoder), loaded
+    once per test session: tests whose subject is not the loading share it (through
+    ``Assistant.from_settings(embedder=)`` and ``main(embedder=)``). The graph is built into
+    the model cache on the first run of a clone (about 15 s) and reused after."""
+    from assistant.encoder import OnnxEmbedder
 
-    return E5Embedder()
+    return OnnxEmbedder()

@@ -5,16 +5,17 @@ import json
 import pytest
 
 from assistant import Assistant
+from assistant.encoder import ONNX_NAME
 from assistant.errors import ConfigError
 from assistant.evidence.model import DEFAULT_PATH, load_answer_model
-from assistant.providers import E5_NAME, HashingEmbedder
+from assistant.providers import HashingEmbedder
 
 TROOPS_Q = "Wie viele Soldaten hat Nordkorea nach Russland geschickt?"
 
 
 def test_the_shipped_model_loads_and_names_its_embedder_and_figures():
-    model = load_answer_model(DEFAULT_PATH, E5_NAME)
-    assert model.embedder == E5_NAME and set(model.thresholds) >= {"de", "en"}
+    model = load_answer_model(DEFAULT_PATH, ONNX_NAME)
+    assert model.embedder == ONNX_NAME and set(model.thresholds) >= {"de", "en"}
     assert model.fitted["cross_validated"]["xquad-de/de"]["hit@1"] > 0.9
     with pytest.raises(
         ConfigError,
@@ -38,9 +39,9 @@ def test_a_broken_model_file_is_refused_with_the_reason(tmp_path, change, messag
     path = tmp_path / "model.json"
     path.write_text(json.dumps(data))
     with pytest.raises(ConfigError, match=message):
-        load_answer_model(path, E5_NAME)
+        load_answer_model(path, ONNX_NAME)
     with pytest.raises(ConfigError, match="expected an answer model"):
-        load_answer_model(tmp_path / "missing.json", E5_NAME)
+        load_answer_model(tmp_path / "missing.json", ONNX_NAME)
 
 
 def test_a_changed_model_file_changes_the_answers(fake_settings, fake_model, corpus_dir):

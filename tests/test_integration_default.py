@@ -11,7 +11,6 @@ from servers import chroma_server
 
 from assistant import Assistant, load_settings
 from assistant.__main__ import main
-from assistant.providers import E5Embedder
 
 pytestmark = pytest.mark.integration
 CORPUS = conftest.ROOT / "corpus"
@@ -124,9 +123,10 @@ def test_cli_reports_skipped_files_and_is_strict_on_request(tmp_path, capsys, e5
 
 
 def test_nothing_phones_home_during_ingest_and_ask(tmp_path):
-    """Loads its own model: loading is part of what must not phone home."""
+    """Loads its own model, the default one, as a user's first run does (the encoder's
+    graph from the model cache): loading is part of what must not phone home."""
     conftest.ATTEMPTED.clear()
-    bot = Assistant.from_settings(load_settings(index_dir=tmp_path / "i"), embedder=E5Embedder())
+    bot = Assistant.from_settings(load_settings(index_dir=tmp_path / "i"))
     bot.ingest(CORPUS)
     bot.ask(DE_Q)
     assert conftest.ATTEMPTED == []

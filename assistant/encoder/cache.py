@@ -20,6 +20,7 @@ import importlib.util
 import json
 import logging
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -122,6 +123,8 @@ def ensure_graph(
         return graph
     if reason != NOT_BUILT:
         log.warning("rebuilding the cached encoder graph %s: %s", graph, reason)
+    else:  # a first run waits for it: say why
+        print(f"building the encoder graph {graph} (once, ~15 s)", file=sys.stderr, flush=True)
     build(source, graph, sidecar, variant, expected)
     return graph
 
