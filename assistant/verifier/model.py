@@ -98,12 +98,26 @@ def load_verifier(path: Path, base_sha256: str, layers: int = 12, hidden: int = 
     return Verifier(meta, arrays)
 
 
+HEADS = ("mean", "pair")  # the mean of all token states; [q, s, q*s, |q-s|] (net.py)
+
+
+def head_shapes(head: str, arrays: dict, hidden: int) -> dict[str, tuple[int, ...]]:
+    """The head's arrays and their shapes (``mean``: one linear map; ``pair``: two)."""
+    if head == "mean":
+        return {"head.w": (hidden,), "head.b": (1,)}
+    if head == "pair":
+        inner = arrays["head.b1"].shape[0] if "head.b1" in arrays else 0
+        return {"head.w1": (inner, 4 * hidden), "head.b1": (inner,), "head.w2": (inner,),
+                "head.b2": (1,)}  # fmt: skip
+    raise ConfigError(f"expected a verifier head in {HEADS}, got {head!r}")
+
+
 def _check_arrays(path: Path, meta: dict, arrays: dict, layers: int, hidden: int) -> None:
     frozen, rank = int(meta.get("frozen", -1)), int(meta.get("rank", -1))
     if not 0 <= frozen < layers or rank <= 0:
         raise ConfigError(f"{path}: expected 0 <= frozen < {layers} and rank > 0, got "
                           f"{frozen} and {rank}")  # fmt: skip
-    expected: dict[str, tuple[int, ...]] = {"head.w": (hidden,), "head.b": (1,)}
+    expected = head_shapes(str(meta.get("head", "mean")), arrays, hidden)
     for n in range(frozen, layers):
         for part in LINEAR:
             cols = 4 * hidden if part == "fo" else hidden

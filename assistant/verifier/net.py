@@ -126,7 +126,9 @@ class Lower(nn.Module):
 class Upper(nn.Module):
     """The trained part: layers frozen..L-1 with adapters, and the head."""
 
-    def __init__(self, model: PackedModel, frozen: int, rank: int, dropout: float = 0.1):
+    def __init__(
+        self, model: PackedModel, frozen: int, rank: int, dropout: float = 0.1, hidden: int = 128
+    ):
         super().__init__()
         s = model.shape
         self.first = frozen
@@ -134,17 +136,17 @@ class Upper(nn.Module):
             Layer(dense_layer(model, n), s.heads, s.eps, rank) for n in range(frozen, s.layers)
         )
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(s.hidden, 1)
+        self.inner = nn.Linear(4 * s.hidden, hidden)
+        self.head = nn.Linear(hidden, 1)
         nn.init.normal_(self.head.weight, std=0.02)
         nn.init.zeros_(self.head.bias)
 
-    def forward(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, states: torch.Tensor, mask: torch.Tensor, qlen: torch.Tensor):
         x, bias = states, attention_bias(mask)
         for layer in self.layers:
             x = layer(x, bias)
-        weights = mask.float()[..., None]
-        pooled = (x * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-        return self.head(self.dropout(pooled)).squeeze(-1)  # logits
+        q_mask, s_mask = side_masks(mask, qlen)
+        return self.head(self.dropout(gelu(self.inner(pair_features(x, q_mask, s_mask)))))[:, 0]
 
     def trained(self) -> dict[str, np.ndarray]:
         """What the verifier file holds: every adapter and the head, by name."""
@@ -152,6 +154,30 @@ class Upper(nn.Module):
         for i, layer in enumerate(self.layers):
             for name, value in layer.lora.items():
                 out[f"l{self.first + i}.{name}"] = value.detach().numpy().astype(np.float32)
-        out["head.w"] = self.head.weight.detach().numpy()[0].astype(np.float32)
-        out["head.b"] = self.head.bias.detach().numpy().astype(np.float32)
+        out["head.w1"] = self.inner.weight.detach().numpy().astype(np.float32)
+        out["head.b1"] = self.inner.bias.detach().numpy().astype(np.float32)
+        out["head.w2"] = self.head.weight.detach().numpy()[0].astype(np.float32)
+        out["head.b2"] = self.head.bias.detach().numpy().astype(np.float32)
         return out
+
+
+def gelu(x: torch.Tensor) -> torch.Tensor:
+    return nn.functional.gelu(x)
+
+
+def side_masks(mask: torch.Tensor, qlen: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The question's tokens (positions 1..qlen) and the sentence's (after ``</s></s>``, up
+    to the last ``</s>``) in the pair layout of ``model.pair_ids``."""
+    positions = torch.arange(mask.shape[1])[None, :]
+    length = mask.sum(1, keepdim=True)
+    q = (positions >= 1) & (positions <= qlen[:, None])
+    s = (positions >= qlen[:, None] + 3) & (positions < length - 1)
+    return q.float(), s.float()
+
+
+def pair_features(x: torch.Tensor, q_mask: torch.Tensor, s_mask: torch.Tensor) -> torch.Tensor:
+    """[q, s, q * s, |q - s|] of the question's and the sentence's mean token states: the
+    head reads each side and how they meet (the sentence-pair classifier's classic input)."""
+    q = (x * q_mask[..., None]).sum(1) / q_mask.sum(1, keepdim=True).clamp(min=1.0)
+    s = (x * s_mask[..., None]).sum(1) / s_mask.sum(1, keepdim=True).clamp(min=1.0)
+    return torch.cat([q, s, q * s, (q - s).abs()], dim=-1)

@@ -171,3 +171,31 @@ def write_pairs(pairs: list[Pair], path: Path) -> Path:
 
 def read_pairs(path: Path) -> list[Pair]:
     return [Pair(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def mined_pairs(examples, model, known: list[Pair], top: int = 5) -> list[Pair]:
+    """Hard pairs as answering meets them: the ``top`` sentences the answer model ranks
+    first for every collected question (``evidence.fit collect``), positive where the
+    question is answerable and the sentence holds a gold answer, negative where the question
+    is not answerable (its article or paragraph removed: the same-topic near misses) or the
+    sentence lacks the answer. A sentence that holds the answer text under an unanswerable
+    question is left out (unclear). Grouped by the article the known pairs give the item."""
+    from ..evaluation.metrics import contains_answer
+    from ..evidence.rank import EvidenceRanker
+
+    ranker = EvidenceRanker(model)
+    group = {p.item: p.group for p in known}
+    out = []
+    for e in examples:
+        evidence = ranker.rank(e.item.question, e.retrieval, 5)
+        base = e.item.id.split("#", 1)[0]
+        key = group.get(base, e.group.split(":", 1)[-1] if e.group.startswith("news") else e.group)
+        for s in evidence.sentences[:top]:
+            chunk = evidence.retrieved[s.rank - 1].chunk
+            holds = bool(e.item.answers) and bool(contains_answer(s.text, e.item.answers))
+            if not _usable(s.text) or (holds and not e.item.answerable):
+                continue
+            label = int(e.item.answerable and holds)
+            out.append(Pair(e.item.question, e.item.language, s.text, chunk.language, label, key,
+                            f"mined-{e.set_name}", e.item.id))  # fmt: skip
+    return out

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from ..encoder.graph import CONVERTER_VERSION, convert, data_file
 from ..encoder.packed import PackedModel
 from ..encoder.tokenizer import Tokenizer
 from ..errors import ConfigError
-from .model import DEFAULT_PATH, Verifier, load_verifier, pair_ids
+from .model import DEFAULT_PATH, QUESTION_TOKENS, Verifier, load_verifier, pair_ids
 
 log = logging.getLogger(__name__)
 _ADAPTED = re.compile(r"l(\d+)\.(q|k|v|ao|fi|fo)\.w")
@@ -65,6 +66,8 @@ def ensure_verifier_graph(verifier_path: Path, cache_dir: Path | None = None) ->
         return graph
     if reason != NOT_BUILT:
         log.warning("rebuilding the cached verifier graph %s: %s", graph, reason)
+    else:  # a first run waits for it: say why
+        print(f"building the verifier graph {graph} (once, ~15 s)", file=sys.stderr, flush=True)
     verifier = load_verifier(verifier_path, expected["source_sha256"])
     _build(source, verifier, graph, sidecar, expected)
     return graph
@@ -107,19 +110,50 @@ class VerifierRuntime:
             self.tokenizer = Tokenizer(base)
         finally:
             base.close()
-        self._w = self.verifier.arrays["head.w"].astype(np.float64)
-        self._b = float(self.verifier.arrays["head.b"][0])
+        self.head = str(self.verifier.meta.get("head", "mean"))
+        self._arrays = {k: v.astype(np.float64) for k, v in self.verifier.arrays.items()
+                        if k.startswith("head.")}  # fmt: skip
 
     def verify(self, question: str, sentences: list[str]) -> np.ndarray:
         """One probability per sentence, in order."""
-        if not sentences:
+        return self.verify_many([(question, s) for s in sentences])
+
+    def verify_many(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        """One probability per (question, sentence) pair, in order, in one run."""
+        if not pairs:
             return np.zeros(0)
-        rows = [pair_ids(self.tokenizer, question, s) for s in sentences]
+        rows = [pair_ids(self.tokenizer, q, s) for q, s in pairs]
         longest = max(len(r) for r in rows)
         ids = np.full((len(rows), longest), self.tokenizer.pad, np.int64)
         mask = np.zeros((len(rows), longest), np.int64)
         for i, row in enumerate(rows):
             ids[i, : len(row)], mask[i, : len(row)] = row, 1
-        (mean,) = self._session.run(["mean"], {"input_ids": ids, "attention_mask": mask})
-        logits = mean.astype(np.float64) @ self._w + self._b
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if self.head == "mean":
+            (mean,) = self._session.run(["mean"], feed)
+            logits = mean.astype(np.float64) @ self._arrays["head.w"] + self._arrays["head.b"][0]
+        else:
+            (states,) = self._session.run(["last_hidden_state"], feed)
+            qlens = [len(self.tokenizer.ids(q, True)[:QUESTION_TOKENS]) for q, _ in pairs]
+            logits = pair_logits(states.astype(np.float64), mask, np.array(qlens), self._arrays)
         return 1.0 / (1.0 + np.exp(-logits))
+
+
+def pair_logits(states: np.ndarray, mask: np.ndarray, qlens: np.ndarray, head: dict) -> np.ndarray:
+    """The ``pair`` head (``net.Upper``) in numpy: the question's and the sentence's mean
+    token states, [q, s, q*s, |q-s|], a GELU layer, one logit per pair."""
+    from math import erf, sqrt
+
+    positions = np.arange(states.shape[1])[None, :]
+    length = mask.sum(1, keepdims=True)
+    sides = [
+        (positions >= 1) & (positions <= qlens[:, None]),
+        (positions >= qlens[:, None] + 3) & (positions < length - 1),
+    ]
+    q, s = (
+        (states * side[..., None]).sum(1) / np.maximum(side.sum(1, keepdims=True), 1)
+        for side in sides
+    )
+    x = np.concatenate([q, s, q * s, np.abs(q - s)], axis=-1) @ head["head.w1"].T + head["head.b1"]
+    hidden = 0.5 * x * (1.0 + np.vectorize(erf)(x / sqrt(2.0)))  # exact GELU, as torch
+    return hidden @ head["head.w2"] + head["head.b2"][0]

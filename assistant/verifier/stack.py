@@ -190,7 +190,6 @@ def fold_file(work: Path, k: int) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..evidence.model import load_answer_model
     from .runtime import VerifierRuntime
 
     parser = argparse.ArgumentParser(prog="python -m assistant.verifier.stack")
@@ -203,8 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top-k", type=int, default=5)
     parser.add_argument("--floor", type=float, default=0.1)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--dump", type=Path, help="write the decision rows as JSON lines")
     args = parser.parse_args(argv)
-    embedder, examples = load_examples(sorted(args.data.glob("*.pkl")))
+    _, examples = load_examples(sorted(args.data.glob("*.pkl")))
     prepared = prepare(examples)
     fold = folds_of(examples, args.work / "pairs.jsonl", FOLDS)
     rows: list[Row] = []
@@ -213,12 +213,17 @@ def main(argv: list[str] | None = None) -> int:
         test = {i for i, f in enumerate(fold) if f == k}
         rows += rows_for_fold(prepared, test, verifier, args.top, args.top_k, k, args.floor)
         print(f"fold {k + 1}/{FOLDS}: {len(test)} questions", flush=True)
-    return finish(rows, examples, fold, args, embedder, load_answer_model(args.model, embedder))
+    return finish(rows, examples, fold, args)
 
 
-def finish(rows, examples, fold, args, embedder, model) -> int:
+def finish(rows, examples, fold, args) -> int:
     """Cross-validate the decision, print its figures, fit on all rows, write it."""
     order = sorted(range(len(examples)), key=lambda i: (fold[i], i))
+    if args.dump:
+        lines = [json.dumps({**vars(r), "answers": list(examples[i].item.answers),
+                             "item": examples[i].item.id}, ensure_ascii=False)
+                 for r, i in zip(rows, order)]  # fmt: skip
+        args.dump.write_text("\n".join(lines) + "\n", encoding="utf-8")
     answers = {id(r): examples[i].item.answers for r, i in zip(rows, order)}
     probability = np.zeros(len(rows))
     for k in range(FOLDS):

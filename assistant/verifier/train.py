@@ -92,6 +92,7 @@ def fit(
     states: Sequence[torch.Tensor],
     labels: Sequence[int],
     settings: Settings,
+    qlens: Sequence[int],
 ) -> Upper:
     """Upper layers with adapters and the head, trained on ``states`` / ``labels``."""
     torch.manual_seed(settings.seed)
@@ -105,16 +106,18 @@ def fit(
         optimiser, settings.lr, total_steps=len(plan), pct_start=0.1
     )
     target = torch.tensor(labels, dtype=torch.float32)
+    lengths = torch.tensor(qlens, dtype=torch.long)
     upper.train()
     started, seen = time.perf_counter(), 0.0
     for step, chunk in enumerate(plan):
         x, mask = stacked([states[i] for i in chunk])
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(upper(x, mask), target[chunk])
+        logits = upper(x, mask, lengths[chunk])
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target[chunk])
         loss.backward()
         optimiser.step()
         schedule.step()
         optimiser.zero_grad()
-        seen = 0.98 * seen + 0.02 * float(loss) if step else float(loss)
+        seen = 0.98 * seen + 0.02 * loss.item() if step else loss.item()
         if step % 50 == 0:
             print(f"  step {step}/{len(plan)} loss {seen:.3f} "
                   f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
@@ -123,13 +126,24 @@ def fit(
 
 
 @torch.no_grad()
-def predict(upper: Upper, states: Sequence[torch.Tensor], batch: int = 64) -> np.ndarray:
+def predict(
+    upper: Upper, states: Sequence[torch.Tensor], qlens: Sequence[int], batch: int = 64
+) -> np.ndarray:
     """P(answers) for each cached pair."""
     upper.eval()
     out = np.zeros(len(states), dtype=np.float64)
     order = sorted(range(len(states)), key=lambda i: len(states[i]))
+    lengths = torch.tensor(qlens, dtype=torch.long)
     for n in range(0, len(order), batch):
         chunk = order[n : n + batch]
         x, mask = stacked([states[i] for i in chunk])
-        out[chunk] = torch.sigmoid(upper(x, mask)).double().numpy()
+        out[chunk] = torch.sigmoid(upper(x, mask, lengths[chunk])).double().numpy()
     return out
+
+
+def question_lengths(model: PackedModel, pairs: Sequence[Pair]) -> list[int]:
+    """The question's token count in each pair's sequence (``model.pair_ids``)."""
+    from .model import QUESTION_TOKENS
+
+    tokenizer = Tokenizer(model)
+    return [len(tokenizer.ids(p.question, True)[:QUESTION_TOKENS]) for p in pairs]
