@@ -74,6 +74,24 @@ def test_date_ranges_and_sentence_starts():
     assert kinds("Südkoreanische Satellitenbilder zeigen Soldaten.", "de") == []
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "span"),
+    [  # each was cut short or mis-typed before (the leads of the verifier fit's rows)
+        ("On 19 January 2016 the council met.", "en", (DATE, "19 January 2016")),
+        ("Sales rose in April 2015 by 3%.", "en", (DATE, "April 2015")),
+        ("Die Finanzreferentin Gaby Schaunig sagte das.", "de", (PERSON, "Gaby Schaunig")),
+    ],
+)
+def test_spans_end_where_the_value_ends(text, language, span):
+    found = kinds(text, language)
+    assert span in found, found
+    assert not any(kind == DATE and t in ("19 Januar", "April 20") for kind, t in found)
+
+
+def test_a_stop_word_at_a_sentence_start_is_no_name():
+    assert kinds("Am 19. Januar 2016 tagte der Rat.", "de") == [(DATE, "19. Januar 2016")]
+
+
 def test_money_is_asked_for_and_found_apart_from_counts():
     assert question_type("Wie viel zahlt Russland Nordkorea für die Soldaten?") == "money"
     assert question_type("How much did the company pay for the deal?") == "money"

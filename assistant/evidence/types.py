@@ -67,10 +67,12 @@ _MONTHS = (
     "dezember|january|february|march|may|june|july|october|december|jan|feb|mar|apr|jun|"
     "jul|aug|sept?|oct|okt|nov|dec|dez"
 )
+# Every month name ends at a word boundary ("Januar" is not "19 Januar" of "19 January") and
+# so does every day ("April 20" is not a date of "April 2015").
 _DATE = re.compile(
     rf"\b(\d{{1,2}}\.?\s*(-|–|bis)\s*)?\d{{1,2}}\.\s*({_MONTHS})\b(\s+\d{{4}})?"
-    rf"|\b({_MONTHS})\.?\s+\d{{1,2}}(st|nd|rd|th)?(,?\s+\d{{4}})?"
-    rf"|\b({_MONTHS})\s+\d{{4}}\b|\b\d{{1,2}}(st|nd|rd|th)?\s+(of\s+)?({_MONTHS})(\s+\d{{4}})?"
+    rf"|\b({_MONTHS})\.?\s+\d{{1,2}}(st|nd|rd|th)?\b(,?\s+\d{{4}})?"
+    rf"|\b({_MONTHS})\s+\d{{4}}\b|\b\d{{1,2}}(st|nd|rd|th)?\s+(of\s+)?({_MONTHS})\b(\s+\d{{4}})?"
     r"|\b(1[0-9]{3}|20[0-9]{2})(er|s)?\b|\b\d{1,2}\.\s*(jahrhundert|jh\.)|\b\d{1,2}(st|nd|rd|th)\s+century",
     re.IGNORECASE,
 )
@@ -114,7 +116,9 @@ _PERSON_BEFORE = re.compile(
 )
 
 
-_ADJECTIVE = re.compile(r"(isch|lich|ig|ern|sam|bar)(e|er|en|es|em)?$|^[A-Z]{2,}-[a-zäöü]")
+# A capitalised adjective is an inflected one ("Russische", "Wichtigen"): uninflected, the
+# ending is a surname's as often ("Schaunig", "Ludwig") and sentence starts are handled apart.
+_ADJECTIVE = re.compile(r"(isch|lich|ig|ern|sam|bar)(e|er|en|es|em)$|^[A-Z]{2,}-[a-zäöü]")
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,8 @@ def _names(text: str, language: str, taken: list[tuple[int, int]]) -> list[Typed
             if _inside(start, end, taken) or re.fullmatch(_MONTHS, text[start:end].lower()):
                 continue
             tokens = text[start:end].split()
+            if len(tokens) == 1 and tokens[0].lower() in STOP:  # "Am 19. Januar", "The"
+                continue
             if _sentence_start(text, start) and len(tokens) == 1 and not lexicon.known(tokens[0]):
                 continue
             out.append(
