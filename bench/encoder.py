@@ -45,7 +45,8 @@ sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "bench" / "results"
 
-from assistant.evaluation.sets import english_news, news_distractors, read_xquad  # noqa: E402
+from assistant.evaluation.sets import english_news, news_distractors  # noqa: E402
+from assistant.evaluation.xquad import read_xquad  # noqa: E402
 from assistant.ingest.chunking import Chunker  # noqa: E402
 from assistant.records import Article  # noqa: E402
 from assistant.sentences import split_sentences  # noqa: E402

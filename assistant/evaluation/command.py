@@ -32,7 +32,8 @@ from .metrics import (
 )
 from .report import item_dict, latency_line, text_chart, write_reports
 from .runner import CachedEmbedder, RunResult, run_items, vector_file
-from .sets import EvalSet, EvalSetError, XquadSpec, build_xquad_set, load_set_dir
+from .sets import EvalSet, EvalSetError, load_set_dir
+from .xquad import XquadSpec, build_xquad_set
 
 # the targets for XQuAD dev (offline default, news distractors) are its floors
 XQUAD_FLOORS = {

@@ -26,7 +26,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..evaluation.sets import english_news, news_distractors, read_xquad
+from ..evaluation.sets import english_news, news_distractors
+from ..evaluation.xquad import read_xquad
 from ..sentences import split_sentences
 from ..terms import term_set
 

@@ -16,13 +16,11 @@ from assistant.evaluation.sets import (
     REMOVED,
     TOPIC,
     EvalSetError,
-    XquadSpec,
-    build_xquad_set,
     load_jsonl_items,
     load_set_dir,
     news_distractors,
-    xquad_article_id,
 )
+from assistant.evaluation.xquad import XquadSpec, build_xquad_set, xquad_article_id
 
 ROOT = Path(__file__).resolve().parents[2]
 
