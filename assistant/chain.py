@@ -26,7 +26,7 @@ from .condense import Condenser, RuleCondenser, make_condenser
 from .config import Settings, load_settings
 from .dates import empty_text, is_latest, note_text, prefer_latest, windowed
 from .errors import AssistantError, ConfigError
-from .evidence.decide import Decider, make_decider
+from .evidence.decide import CLOSEST_FLOOR, Decider, NearnessDecider, make_decider
 from .evidence.model import AnswerModel, load_answer_model
 from .evidence.rank import EvidenceRanker
 from .index import ChromaIndex
@@ -82,7 +82,7 @@ class Assistant:
         checker: CitationChecker | None = None,
         condenser: Condenser | None = None,
         tracer: Tracer | None = None,
-        decider: Decider | None = None,
+        decider: Decider | NearnessDecider | None = None,
     ):
         self.settings = settings
         self.embedder = embedder
@@ -123,7 +123,7 @@ class Assistant:
             model = exc
         index, keywords = open_stores(settings, embedder, client)
         margin = model.second_margin if isinstance(model, AnswerModel) else 0.0
-        decider = None
+        decider: Decider | NearnessDecider | None = NearnessDecider(CLOSEST_FLOOR, embedder)
         if isinstance(model, AnswerModel) and model.verify is not None:
             try:
                 decider = make_decider(model.verify, settings.verifier, embedder)

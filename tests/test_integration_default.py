@@ -48,6 +48,20 @@ def test_german_and_english_questions_get_the_figure_and_the_unknown_is_declined
     )
 
 
+def test_a_neighbouring_question_gets_the_closest_evidence_and_what_it_lacks(seeded):
+    """Issue 20's seed case with the real model and no verifier: "fallen" asked, "sent"
+    said. The answer model keeps it under its threshold; the response quotes the nearest
+    evidence as such, names 'gefallen', and gives no lead value."""
+    fallen = seeded.ask("Wie viele nordkoreanische Soldaten sind bisher gefallen?")
+    assert (fallen.answer_kind, fallen.answerable, fallen.lead) == ("closest", False, "")
+    assert "gefallen" in fallen.missing
+    assert fallen.answer.startswith("Zu ") and "‚gefallen‘" in fallen.answer.split("„")[0]
+    assert "Am nächsten kommt:" in fallen.answer and "12.000 Truppen [1]" not in fallen.answer[:40]
+    assert fallen.citations and all(s.supported for s in fallen.sentences)
+    far = seeded.ask("Welche Farbe hat der Himmel über Tokio?")
+    assert (far.answer_kind, far.missing) == ("none", ())
+
+
 def test_reingesting_the_seed_corpus_embeds_nothing(seeded):
     report = seeded.ingest(CORPUS)
     assert (report.unchanged, report.texts_embedded, report.chunks_written) == (1, 0, 0)
