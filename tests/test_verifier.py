@@ -1,6 +1,6 @@
 """The verifier file (assistant/verifier/model.py) and the pair head the runtime computes
-in numpy (runtime.pair_logits). The shipped verifier's own judgements on German, English
-and cross-lingual pairs are in tests/test_verifier_shipped.py."""
+in numpy (runtime.pair_logits). No verifier ships (docs/evaluation.md, "The verifier"):
+the decision with one is tested with a scripted verifier in tests/test_decide.py."""
 
 from __future__ import annotations
 
