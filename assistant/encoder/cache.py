@@ -22,7 +22,9 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..config import PROJECT_ROOT
 from ..errors import ConfigError
@@ -129,8 +131,16 @@ def ensure_graph(
     return graph
 
 
-def build(source: Path, graph: Path, sidecar: Path, variant: str, record: dict[str, str]) -> None:
-    """Convert ``source``; move weights, graph, then sidecar into place, each atomically."""
+def build(
+    source: Path,
+    graph: Path,
+    sidecar: Path,
+    variant: str,
+    record: dict[str, str],
+    adapt: Callable[[PackedModel], Any] | None = None,
+) -> None:
+    """Convert ``source`` (through ``adapt``, which may change its weights: the verifier's
+    adapters); move weights, graph, then sidecar into place, each atomically."""
     try:
         graph.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -139,7 +149,7 @@ def build(source: Path, graph: Path, sidecar: Path, variant: str, record: dict[s
     try:
         with tempfile.TemporaryDirectory(dir=graph.parent, prefix=".build-") as tmp:
             staged = Path(tmp) / graph.name
-            convert(model, staged, variant)
+            convert(adapt(model) if adapt else model, staged, variant)
             record = {
                 **record,
                 "graph_sha256": sha256(staged),

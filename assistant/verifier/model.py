@@ -14,7 +14,6 @@ own limit so that a long sentence cannot push the question out.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,14 +36,6 @@ def pair_ids(tokenizer, question: str, sentence: str) -> list[int]:
     q = tokenizer.ids(question, True)[:QUESTION_TOKENS]
     s = tokenizer.ids(sentence, False)[:SENTENCE_TOKENS]
     return [tokenizer.bos, *q, tokenizer.eos, tokenizer.eos, *s, tokenizer.eos]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 LAYERS = 12  # multilingual-e5-small's encoder layers

