@@ -164,10 +164,8 @@ class NearnessDecider:
         self.floor, self.embedder = floor, embedder
 
     def decide(self, q: Question, evidence: Evidence) -> Evidence:
-        if evidence.answerable:
-            return replace(evidence, kind=ANSWER)
-        if not near(evidence, self.floor):
-            return replace(evidence, kind=NONE)
+        if evidence.answerable or not near(evidence, self.floor):
+            return evidence  # its kind follows ``answerable``: answer or none
         return closest(q, evidence, self.embedder)
 
 

@@ -105,10 +105,10 @@ class ArticleWriter:
         chunks = [p.chunk for p in pieces]
         sentences = [s for p in pieces for s in p.sentences]
         if self.chunk_vectors == "mean" and sentences:
-            sentence_vectors = self._embed(sentences, _stored_vectors)
+            sentence_vectors = self._embed(sentences)
             chunk_vectors = self._means(pieces, sentence_vectors)
         else:  # one call: the engine's batches and its workers see the whole group
-            vectors = self._embed_both(chunks, sentences)
+            vectors = self._embed([*chunks, *sentences])
             chunk_vectors, sentence_vectors = vectors[: len(chunks)], vectors[len(chunks) :]
         counts = {p.pending.article.id: len(p.pending.chunks) for p in pieces}
         self.index.write(chunks, chunk_vectors, counts, sentences, sentence_vectors)
@@ -122,7 +122,7 @@ class ArticleWriter:
         """Each chunk's vector as the normalised mean of its sentences' vectors, weighted by
         their length (a chunk without sentence rows is embedded)."""
         lone = [p.chunk for p in pieces if not p.sentences]
-        embedded = iter(self._embed(lone, _stored_vectors)) if lone else iter(())
+        embedded = iter(self._embed(lone)) if lone else iter(())
         vectors, at = [], 0
         for piece in pieces:
             if not piece.sentences:
@@ -146,19 +146,16 @@ class ArticleWriter:
         if pending.done is not None:
             pending.done()
 
-    def _embed_both(self, chunks: list[Chunk], sentences: list[SentenceRow]) -> np.ndarray:
-        """Chunk then sentence vectors from one embedding call."""
-        return self._embed([*chunks, *sentences], _stored_vectors)
-
-    def _embed(self, rows: list, known_of) -> np.ndarray:
-        """Vectors for ``rows`` (chunks or sentences), embedding each unknown text once."""
+    def _embed(self, rows: list) -> np.ndarray:
+        """Vectors for ``rows`` (chunks and sentences, in one call), embedding each unknown
+        text once; the index's own vectors of an article being rewritten are reused."""
         if not rows:
             return np.zeros((0, 1), dtype=np.float32)
         known: dict[str, np.ndarray] = {}
         for row in rows:
             stored = self._known.get(row.article_id)
-            if stored is not None and row.text in known_of(stored, row):
-                known[row.text] = known_of(stored, row)[row.text]
+            if stored is not None and row.text in _stored_vectors(stored, row):
+                known[row.text] = _stored_vectors(stored, row)[row.text]
         todo = list(dict.fromkeys(r.text for r in rows if r.text not in known))
         if todo:
             started = time.perf_counter()

@@ -69,6 +69,17 @@ def covers(stems: frozenset[str], term: str) -> bool:
     return matches(term, stems) or any(len(o) >= 5 and term.startswith(o) for o in stems)
 
 
+def askable(question: str, q_language: str, context: str) -> list[str]:
+    """The question's candidate words less the names ``context`` (the quoted chunks) holds:
+    such a name is who or what the question is about, not what it asks."""
+    shown = context.lower()
+    return [
+        w
+        for w in candidates(question, q_language)
+        if not (shown and is_name(w, q_language) and w.lower() in shown)
+    ]
+
+
 def uncovered(
     question: str,
     q_language: str,
@@ -80,12 +91,7 @@ def uncovered(
     """The question's words none of ``sentences`` ((text, language) pairs) speaks to; a name
     that ``context`` (the quoted chunks) holds is who or what the question is about, not
     what it asks, so it is not named."""
-    shown = context.lower()
-    words = [
-        w
-        for w in candidates(question, q_language)
-        if not (shown and is_name(w, q_language) and w.lower() in shown)
-    ]
+    words = askable(question, q_language, context)
     same = frozenset().union(*(term_set(t, lang) for t, lang in sentences if lang == q_language))
     left = [w for w in words if not covers(same, stem(w.lower(), q_language))]
     if not left:
@@ -111,12 +117,7 @@ def by_verifier(
     sentence answers what is left: what the sentence does not speak to ("Wie viele Soldaten
     sind gefallen?" beside "12.000 Soldaten wurden geschickt": without "gefallen" it
     answers). One verifier call over the question without each candidate word."""
-    shown = context.lower()
-    words = [
-        w
-        for w in candidates(question, q_language)
-        if not (shown and is_name(w, q_language) and w.lower() in shown)
-    ]
+    words = askable(question, q_language, context)
     if not words:
         return ()
     variants = [re.sub(rf"\b{re.escape(w)}\b", "", question, count=1) for w in words]
@@ -126,4 +127,4 @@ def by_verifier(
     return (words[best],) if gains[best] > GAIN else ()
 
 
-GAIN = 0.1  # the least rise of P(answers) that names a word (fit: evals/news-pairs)
+GAIN = 0.1  # the least rise of P(answers) that names a word (not tuned; see bench/missing_words.py)
