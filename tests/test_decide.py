@@ -151,3 +151,23 @@ def test_a_clock_time_is_no_lead_for_a_duration_question():
     q = Question(question, "en", question_type(question), {"strike": 5.0})
     assert typed_spans_for(q, view("The strike lasted until 5 pm on Friday.")) == []
     assert typed_spans_for(q, view("The strike lasted 12 days.")) == [(18, 25)]
+
+
+def test_without_a_verifier_a_lead_needs_the_lead_floor(fake_settings, corpus_dir, tmp_path):
+    """NearnessDecider: the same answer leads with its value at P >= lead, and is the bare
+    quote under it (an answer still, cited the same)."""
+    from assistant.evidence.decide import NearnessDecider
+
+    model = write_fake_model(tmp_path / "near.json", threshold=0.1)
+    settings = fake_settings.model_copy(update={"answer_model": model})
+    assistant = Assistant.from_settings(settings, embedder=HashingEmbedder())
+    assistant.ingest(corpus_dir)
+    answers = {}
+    for lead in (0.0, 1.0):
+        assistant.decider = NearnessDecider(0.05, None, lead=lead)
+        answers[lead] = assistant.ask(TROOPS)
+    sure, unsure = answers[0.0], answers[1.0]
+    assert (sure.answer_kind, sure.lead) == ("answer", "fast 12.000 Soldaten")
+    assert (unsure.answer_kind, unsure.lead) == ("answer", "")
+    assert unsure.answer.startswith("Wörtlich") and sure.answer.startswith(sure.lead)
+    assert [c.chunk_id for c in sure.citations] == [c.chunk_id for c in unsure.citations]

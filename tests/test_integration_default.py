@@ -11,6 +11,7 @@ from servers import chroma_server
 
 from assistant import Assistant, load_settings
 from assistant.__main__ import main
+from assistant.evidence.decide import LEAD_FLOOR
 
 pytestmark = pytest.mark.integration
 CORPUS = conftest.ROOT / "corpus"
@@ -36,11 +37,17 @@ def _assert_cites_the_figure(answer):
 
 
 def test_german_and_english_questions_get_the_figure_and_the_unknown_is_declined(seeded):
-    _assert_cites_the_figure(seeded.ask(DE_Q))
+    """A lead value only where the answer model is sure enough (``LEAD_FLOOR``): the German
+    question (P .98) leads with the figure; the English one over the German article (P .91)
+    gets the same quote without a lead."""
+    german = seeded.ask(DE_Q)
+    _assert_cites_the_figure(german)
+    assert german.confidence >= LEAD_FLOOR and german.lead == "fast 12.000 Truppen"
+    assert german.answer.startswith("fast 12.000 Truppen [1]\n\nWörtlich")
     english = seeded.ask(EN_Q)
     _assert_cites_the_figure(english)
-    assert english.language == "en" and english.lead == "fast 12.000 Truppen"
-    assert english.answer.startswith("fast 12.000 Truppen [1]\n\nQuoted verbatim")
+    assert english.language == "en" and english.confidence < LEAD_FLOOR and english.lead == ""
+    assert english.answer.startswith("Quoted verbatim")
     declined = seeded.ask(DECLINE_Q)
     assert (declined.answerable, declined.answer) == (
         False,
@@ -60,6 +67,12 @@ def test_a_neighbouring_question_gets_the_closest_evidence_and_what_it_lacks(see
     assert fallen.citations and all(s.supported for s in fallen.sentences)
     far = seeded.ask("Welche Farbe hat der Himmel über Tokio?")
     assert (far.answer_kind, far.missing) == ("none", ())
+    # Asked in English, nearness does not tell 'killed' from 'sent' (P .72, over the
+    # answer threshold): still an answer, a false claim, but no lead value presents
+    # "fast 12.000 Truppen" as the toll (LEAD_FLOOR); docs/evaluation.md counts it.
+    killed = seeded.ask("How many North Korean soldiers have been killed so far?")
+    assert killed.answer_kind == "answer" and killed.confidence < LEAD_FLOOR
+    assert killed.lead == "" and killed.answer.startswith("Quoted verbatim")
 
 
 def test_reingesting_the_seed_corpus_embeds_nothing(seeded):

@@ -151,7 +151,8 @@ WRONG_ABSENCE = Metric(
 LEAD_PRECISION = Metric(
     "lead_precision",
     "share of lead values (the value an answer opens with) that hold or are held by a gold "
-    "answer (normalised), on answered items with a lead",
+    "answer (normalised), on answered items with a lead; a lead on an unanswerable item "
+    "counts as wrong",
     "answered items with a lead value",
 )
 ERROR = Metric(

@@ -146,6 +146,8 @@ def score_answer(result: ItemResult, answer: Answer | None) -> None:
     else:
         scores[m.DECLINED.name] = float(answer is not None and not result.answered)
         scores[m.FALSE_CLAIM.name] = float(answer is not None and result.answered)
+        if result.answered and result.lead:  # a value presented as the answer to a question
+            scores[m.LEAD_PRECISION.name] = 0.0  # the articles don't answer: a wrong lead
         if item.variant != FULL:  # reported apart: whole article removed vs same topic kept
             scores[m.declined_in(item.variant)] = scores[m.DECLINED.name]
     if answer is not None:

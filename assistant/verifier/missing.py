@@ -87,6 +87,7 @@ def uncovered(
     embedder,
     near: float = NEAR,
     context: str = "",
+    most: int = MOST,
 ) -> tuple[str, ...]:
     """The question's words none of ``sentences`` ((text, language) pairs) speaks to; a name
     that ``context`` (the quoted chunks) holds is who or what the question is about, not
@@ -102,7 +103,7 @@ def uncovered(
         sims = vectors[: len(left)] @ vectors[len(left) :].T
         left = [w for w, row in zip(left, sims) if float(np.max(row)) < near]
     left.sort(key=lambda w: -weight(w, q_language))
-    return tuple(left[:MOST])
+    return tuple(left[:most])
 
 
 def near_words(words: list[str], text: str) -> bool:

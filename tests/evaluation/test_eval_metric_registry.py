@@ -75,6 +75,19 @@ def test_the_runner_scores_a_removed_article_decline_under_its_registered_name()
     }
 
 
+def test_a_lead_on_an_unanswerable_question_is_a_wrong_lead():
+    """ "How many fell?" answered with the troops sent: a false claim, and its lead value
+    counts against lead precision (it presents a value the articles don't give)."""
+    unanswerable = ItemResult(EvalItem("x", "q", "de", False))
+    unanswerable.answered, unanswerable.lead = True, "fast 12.000 Truppen"
+    score_answer(unanswerable, answer=object())
+    assert (unanswerable.scores["false_claim"], unanswerable.scores["lead_precision"]) == (1, 0)
+    answerable = ItemResult(EvalItem("y", "q", "de", True, answers=("12.000",)))
+    answerable.answered, answerable.lead = True, "fast 12.000 Truppen"
+    score_answer(answerable, answer=object())
+    assert answerable.scores["lead_precision"] == 1.0
+
+
 def test_the_report_describes_every_registered_metric():
     run = RunResult("s", [], {metric.name: 0.5 for metric in m.METRICS}, {}, {}, {})
     rows = metric_rows(run, None)
