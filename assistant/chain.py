@@ -123,7 +123,9 @@ class Assistant:
             model = exc
         index, keywords = open_stores(settings, embedder, client)
         margin = model.second_margin if isinstance(model, AnswerModel) else 0.0
-        decider: Decider | NearnessDecider | None = NearnessDecider(CLOSEST_FLOOR, embedder)
+        decider: Decider | NearnessDecider | None = NearnessDecider(
+            CLOSEST_FLOOR, embedder, quoted=settings.max_answer_sentences, margin=margin
+        )
         if isinstance(model, AnswerModel) and model.verify is not None:
             try:
                 decider = make_decider(model.verify, settings.verifier, embedder)

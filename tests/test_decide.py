@@ -131,6 +131,14 @@ def test_the_measure_a_question_asks_for(question, measure):
         ("Der Anteil lag bei 18 Prozent.", "18 Prozent", "share"),
         ("Nordkorea hat fast 12.000 Soldaten geschickt.", "fast 12.000 Soldaten", ""),
         ("Er wohnt in Berlin seit 12 in Folge.", "12", ""),  # "in" is no inch
+        # the number is the span's digits, not a word before them
+        ("Rund 45 Prozent der Einwohner sind arm.", "Rund 45 Prozent", "share"),
+        ("He faces up to 15 years in prison.", "up to 15 years", "duration"),
+        ("Die Pest trat in Venedig 22-mal auf.", "22", "times"),
+        ("Mit 39 Jahren ist er der älteste Quarterback.", "39 Jahren", "age"),
+        ("She works two days per week.", "two days", "duration"),  # not a share
+        ("Die Firma setzte 2 Milliarden Euro um.", "2 Milliarden", ""),
+        ("It is 3 million kilometres away.", "3 million", "length"),  # the scale skipped
     ],
 )
 def test_a_value_gets_the_measure_of_its_unit(sentence, value, measure):
@@ -153,6 +161,24 @@ def test_a_clock_time_is_no_lead_for_a_duration_question():
     assert typed_spans_for(q, view("The strike lasted 12 days.")) == [(18, 25)]
 
 
+def test_an_age_is_the_named_person_s_or_the_only_one():
+    from assistant.evidence.decide import typed_spans_for
+    from assistant.evidence.features import SentenceView
+    from assistant.records import Chunk, Span
+
+    def spans(question: str, text: str) -> list[str]:
+        chunk = Chunk("c", "a", "h", "t", text, "de", 0, 0, len(text), 9, (Span(0, len(text)),))
+        q = Question(question, "de", question_type(question), {})
+        return [text[a:b] for a, b in typed_spans_for(q, SentenceView(chunk, 0, 0.9))]
+
+    asked = "Wie alt war Peyton Manning im Super Bowl?"
+    assert spans(asked, "Mit 39 Jahren ist er der älteste Quarterback.") == ["39 Jahren"]
+    two = "Der 38-jährige John Elway, einst Spielmacher der Broncos, und der 39-jährige Manning."
+    assert spans(asked, two) == ["39"]  # next to the name asked about
+    other = "Manning sprach nach dem Spiel in Santa Clara lange mit dem 45-jährigen Trainer."
+    assert spans(asked, other) == []  # the sentence names him, and the age is not his
+
+
 def test_without_a_verifier_a_lead_needs_the_lead_floor(fake_settings, corpus_dir, tmp_path):
     """NearnessDecider: the same answer leads with its value at P >= lead, and is the bare
     quote under it (an answer still, cited the same)."""
@@ -171,3 +197,51 @@ def test_without_a_verifier_a_lead_needs_the_lead_floor(fake_settings, corpus_di
     assert (unsure.answer_kind, unsure.lead) == ("answer", "")
     assert unsure.answer.startswith("Wörtlich") and sure.answer.startswith(sure.lead)
     assert [c.chunk_id for c in sure.citations] == [c.chunk_id for c in unsure.citations]
+
+
+def _evidence(text: str, language: str = "de"):
+    from assistant.records import Chunk, Evidence, Retrieved, ScoredSentence, Span
+
+    chunk = Chunk("c", "a", "h", "t", text, language, 0, 0, len(text), 9, (Span(0, len(text)),))
+    sentence = ScoredSentence(1, 0, text, 0.9, None)
+    return Evidence((Retrieved(chunk, 0.9, 1),), (sentence,), True, 0.97)
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "kind"),
+    [
+        ("Wie viele Soldaten sind gefallen?", "Nordkorea schickte fast 12.000 Soldaten.", "answer"),
+        ("Wie viele Soldaten sind gefallen?", "Pjöngjang wies die Berichte zurück.", "closest"),
+        ("How old is the priest?", "The priest was sentenced on Friday.", "closest"),
+        ("How old is the priest?", "The 60-year-old priest was sentenced.", "answer"),
+        ("Wer kommandiert die Truppen?", "Die Truppen sind in Kursk.", "answer"),  # not a value
+    ],
+)
+def test_a_number_question_needs_a_value_of_its_measure(question, text, kind):
+    """NearnessDecider: an answer to a number (or money) question whose sentence holds no
+    value of the asked measure is closest evidence; other kinds are left to the model."""
+    from assistant.evidence.decide import NearnessDecider
+    from assistant.evidence.types import question_type
+
+    language = "en" if question.startswith("How") else "de"
+    q = Question(question, language, question_type(question), {})
+    decided = NearnessDecider(0.4, None).decide(q, _evidence(text, language))
+    assert decided.kind == kind
+    assert decided.answerable == (kind == "answer")
+
+
+def test_a_value_in_the_second_quoted_sentence_answers():
+    """The rule reads the sentences the answer quotes: a second one within the margin."""
+    from assistant.evidence.decide import NearnessDecider
+    from assistant.records import Chunk, Evidence, Retrieved, ScoredSentence, Span
+
+    first, second = "Mars Express zeigt den Nordpol.", "Das Bild besteht aus 32 Aufnahmen."
+    text = f"{first} {second}"
+    spans = (Span(0, len(first)), Span(len(first) + 1, len(text)))
+    chunk = Chunk("c", "a", "h", "t", text, "de", 0, 0, len(text), 9, spans)
+    sentences = (ScoredSentence(1, 0, first, 0.5), ScoredSentence(1, 1, second, 0.3))
+    evidence = Evidence((Retrieved(chunk, 0.9, 1),), sentences, True, 0.97)
+    question = "Wie viele Aufnahmen wurden kombiniert?"
+    q = Question(question, "de", question_type(question), {})
+    assert NearnessDecider(0.4, None, margin=0.6).decide(q, evidence).kind == "answer"
+    assert NearnessDecider(0.4, None, margin=0.1).decide(q, evidence).kind == "closest"

@@ -53,7 +53,12 @@ GERMAN_UNITS = {
 }  # fmt: skip
 _UNIT_AFTER = re.compile(r"\s*(?:-\s*)?([%°]|[^\W\d_][\w/²]*(?:\s*(?:pro|per|je|/)\s*\w+)?)")
 _AGE_WORDS = re.compile(r"(jährig|jährige[nmrs]?|years? old|year-old|jahre alt|alter von|"
-                        r"aged|im alter)", re.IGNORECASE)  # fmt: skip
+                        r"aged|im alter|\bmit\s+\d+\s+jahren)", re.IGNORECASE)  # fmt: skip
+# number words that scale the number before the unit ("1.8 billion light years")
+_SCALE = re.compile(r"\s*(thousand|million|billion|trillion|tausend|millionen|million|"
+                    r"milliarden|milliarde|mio\.?|mrd\.?)\b", re.IGNORECASE)  # fmt: skip
+_DIGITS = re.compile(r"\d[\d.,']*")
+_WORD_NUMBER = re.compile(r"\b[^\W\d_]+\b")
 _CLOCK = re.compile(r"^\s*(uhr|a\.?m\.?|p\.?m\.?|o'clock)\b|^:\d\d", re.IGNORECASE)
 _TIMES_WORDS = re.compile(r"\b(mal|male|times|once|twice)\b|\w+mal\b", re.IGNORECASE)
 
@@ -101,24 +106,30 @@ _DIMENSIONS = {
 
 
 def span_measure(sentence: str, start: int, end: int) -> str:
-    """The measure of the value at ``sentence[start:end]`` from the unit after its number,
-    or words around it (an age, a count of times); "" for a plain number."""
+    """The measure of the value at ``sentence[start:end]`` from the unit after its number
+    (a scale word such as "billion" skipped), or words around it (an age, a count of times);
+    "" for a plain number. The number is the span's first digits ("Rund 45 Prozent", "up to
+    15 years"), else its first word ("two days")."""
     span, around = sentence[start:end], sentence[max(0, start - 12) : end + 14]
     if _AGE_WORDS.search(around):
         return AGE
-    if _TIMES_WORDS.search(span) or re.match(r"\s*(mal|times)\b", sentence[end:]):
+    if _TIMES_WORDS.search(span) or re.match(r"\s*-?\s*(mal|times)\b", sentence[end:]):
         return TIMES
-    number = re.search(r"\d[\d.,']*|\b[^\W\d_]+\b", span)
-    rest = (span[number.end() :] if number else span) + sentence[end : end + 20]
+    number = _DIGITS.search(span) or _WORD_NUMBER.search(span)
+    rest = (span[number.end() :] if number else span) + sentence[end : end + 24]
     if _CLOCK.match(rest):
         return CLOCK
-    unit = _UNIT_AFTER.match(rest)
+    scale = _SCALE.match(rest)
+    unit = _UNIT_AFTER.match(rest[scale.end() :] if scale else rest)
     if not unit:
         return ""
     word = unit.group(1).strip()
     if word in ("%",) or word.lower() in ("prozent", "percent", "per cent"):
         return SHARE
-    return _DIMENSIONS.get(unit_dimension(word), "")
+    measure = _DIMENSIONS.get(unit_dimension(word), "")
+    if measure == SHARE and re.search(r"\s(pro|per|je)\s", word):  # "days per week": days
+        measure = _DIMENSIONS.get(unit_dimension(word.split()[0]), "")
+    return measure
 
 
 def fits(asked: str, measure: str) -> bool:
