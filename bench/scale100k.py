@@ -2,6 +2,7 @@
 
     python bench/scale100k.py build      # resumable: one replica per step, skips done ones
     python bench/scale100k.py measure    # latency, RSS, disk, re-ingest of the real corpus
+    python bench/scale100k.py steps      # where one retrieval's time goes, step by step
 
 The index: real vectors plus synthetic neighbours. The source is the index that
 ``assistant eval --set news-dates --full-corpus`` builds (990 real English news articles,
@@ -214,6 +215,49 @@ def measure() -> None:
     })  # fmt: skip
 
 
+def steps(limit: int = 80) -> None:
+    """p50 of each step of ``Retriever.retrieve`` (each timed while the others run beside
+    it, as they do) over the first ``limit`` questions, second of two passes."""
+    from collections import defaultdict
+
+    retriever = open_assistant(TARGET).retriever
+    spent: dict[str, list[float]] = defaultdict(list)
+
+    def timed(owner, name: str) -> None:
+        inner = getattr(owner, name)
+
+        def run(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                spent[name].append((time.perf_counter() - started) * 1000)
+
+        setattr(owner, name, run)
+
+    parts = {
+        retriever.index: ("search_chunks", "search_sentences", "get_chunks", "vectors"),
+        retriever.keywords: ("search",),
+        retriever.embedder: ("embed_queries",),
+        retriever: ("_score",),
+    }
+    for owner, names in parts.items():
+        for name in names:
+            timed(owner, name)
+    asked = questions()[:limit]
+    for _pass in range(2):
+        spent.clear()
+        total = []
+        for question, language in asked:
+            started = time.perf_counter()
+            retriever.retrieve(question, language)
+            total.append((time.perf_counter() - started) * 1000)
+    record({"steps": {name: {"calls_per_question": round(len(v) / len(asked), 1), **percentiles(v)}
+                      for name, v in spent.items()},
+            "retrieve_ms": percentiles(total), "questions": len(asked),
+            "load1": round(os.getloadavg()[0], 2)})  # fmt: skip
+
+
 def record(data: dict) -> None:
     entry = {"bench": "scale100k", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
              "command": "python " + " ".join(sys.argv), **data}  # fmt: skip
@@ -223,4 +267,6 @@ def record(data: dict) -> None:
 
 
 if __name__ == "__main__":
-    {"build": build, "measure": measure}[sys.argv[1] if len(sys.argv) > 1 else "build"]()
+    {"build": build, "measure": measure, "steps": steps}[
+        sys.argv[1] if len(sys.argv) > 1 else "build"
+    ]()
