@@ -55,7 +55,7 @@ _UNIT_AFTER = re.compile(r"\s*(?:-\s*)?([%°]|[^\W\d_][\w/²]*(?:\s*(?:pro|per|j
 _AGE_WORDS = re.compile(r"(jährig|jährige[nmrs]?|years? old|year-old|jahre alt|alter von|"
                         r"aged|im alter|\bmit\s+\d+\s+jahren)", re.IGNORECASE)  # fmt: skip
 # number words that scale the number before the unit ("1.8 billion light years")
-_SCALE = re.compile(r"\s*(thousand|million|billion|trillion|tausend|millionen|million|"
+_SCALE = re.compile(r"\s*(thousand|million|billion|trillion|tausend|millionen|"
                     r"milliarden|milliarde|mio\.?|mrd\.?)\b", re.IGNORECASE)  # fmt: skip
 _DIGITS = re.compile(r"\d[\d.,']*")
 _WORD_NUMBER = re.compile(r"\b[^\W\d_]+\b")
