@@ -42,9 +42,12 @@ _CHARACTERS = '&<>"\\`*_[]!#|~$@'
 _NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 # and what would start a bare autolink: the slash of "http://", the dot of "www."
 _INLINE = re.compile("[" + re.escape(_CHARACTERS) + r"]|(?<=:)/|(?i:(?<=www)\.)")
-# a list item, setext heading or rule starts a line with one of these; four columns of
-# indentation make a code block, where references show as typed (so its first blank goes)
-_LINE_START = re.compile(r"(?m)^(?:\t|[ \t](?=[ \t]{3}|[ \t]*\t)|[-+=]|\d{1,9}[.)](?=\s|$))")
+# a list item, setext heading or rule starts a line with one of these, after up to three
+# spaces (" -" is a list item too); four columns of indentation make a code block, where
+# references show as typed (so its first blank goes)
+_LINE_START = re.compile(
+    r"(?m)^(?:\t|[ \t](?=[ \t]{3}|[ \t]*\t)| {0,3}(?:[-+=]|\d{1,9}[.)](?=\s|$)))"
+)
 _HTTP_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.I)
 FENCE = "article"
 _FENCE_TAG = re.compile(rf"<(?=\s*/?\s*{FENCE})", re.I)

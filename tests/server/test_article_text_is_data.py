@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from assistant import Assistant
@@ -141,6 +141,8 @@ def test_eval_reports_show_article_text_as_text(hostile, tmp_path):
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="<>&\"'`*_[]()!#|~$:/@.w-+=1 \nahjtps\\;", max_size=60))
+@example(" -")  # a list marker after a space (found by this test, 2026-12-07)
+@example("   12) x\n  + y")
 def test_escape_round_trips_and_leaves_no_markup(text):
     escaped = escape(text)
     assert html.unescape(escaped) == text
