@@ -3,6 +3,7 @@
     python bench/scale100k.py build      # resumable: one replica per step, skips done ones
     python bench/scale100k.py measure    # latency, RSS, disk, re-ingest of the real corpus
     python bench/scale100k.py steps      # where one retrieval's time goes, step by step
+    python bench/scale100k.py keywords   # BM25 with the most frequent query terms left out
 
 The index: real vectors plus synthetic neighbours. The source is the index that
 ``assistant eval --set news-dates --full-corpus`` builds (990 real English news articles,
@@ -258,6 +259,44 @@ def steps(limit: int = 80) -> None:
             "load1": round(os.getloadavg()[0], 2)})  # fmt: skip
 
 
+def keywords(limit: int = 80, n: int = 10) -> None:
+    """The keyword search alone, its query's terms as retrieval sends them and with the
+    terms in more than a share of the chunks left out (a document-frequency cut, counted
+    with FTS5's own vocabulary): p50/p95 ms and how many of the full query's top ``n``
+    chunks each cut keeps. Read-only (a temporary vocabulary table)."""
+    from assistant.terms import terms
+
+    db = sqlite3.connect(TARGET / "articles.keywords.sqlite3")
+    db.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, chunk_terms, 'row')")
+    total = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    sql = (
+        "SELECT c.chunk_id FROM chunk_terms JOIN chunks c ON c.rowid = chunk_terms.rowid "
+        "WHERE chunk_terms MATCH ? ORDER BY -bm25(chunk_terms) DESC, c.chunk_id LIMIT ?"
+    )
+    asked = [tuple(dict.fromkeys(terms(q, lang))) for q, lang in questions()[:limit]]
+    result = {}
+    full: list[list[str]] = []
+    for cut in (None, 0.2, 0.1, 0.05):
+        times, kept = [], []
+        for i, query in enumerate(asked):
+            df = dict(db.execute(f"SELECT term, doc FROM vocab WHERE term IN "
+                                 f"({','.join('?' * len(query))})", query))  # fmt: skip
+            used = [t for t in query if cut is None or df.get(t, 0) <= cut * total] or list(query)
+            match = " OR ".join(f'"{t}"' for t in used)
+            started = time.perf_counter()
+            top = [row[0] for row in db.execute(sql, (match, n))]
+            times.append((time.perf_counter() - started) * 1000)
+            if cut is None:
+                full.append(top)
+            kept.append(len(set(top) & set(full[i])) / len(full[i]) if full[i] else 1.0)
+        result["all terms" if cut is None else f"df <= {cut:.0%}"] = {
+            **percentiles(times),
+            "top_kept": round(statistics.mean(kept), 3),
+        }
+    record({"keywords": result, "chunks": total, "questions": len(asked), "n": n,
+            "load1": round(os.getloadavg()[0], 2)})  # fmt: skip
+
+
 def record(data: dict) -> None:
     entry = {"bench": "scale100k", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
              "command": "python " + " ".join(sys.argv), **data}  # fmt: skip
@@ -267,6 +306,6 @@ def record(data: dict) -> None:
 
 
 if __name__ == "__main__":
-    {"build": build, "measure": measure, "steps": steps}[
+    {"build": build, "measure": measure, "steps": steps, "keywords": keywords}[
         sys.argv[1] if len(sys.argv) > 1 else "build"
     ]()
