@@ -146,17 +146,17 @@ def score_answer(result: ItemResult, answer: Answer | None) -> None:
     else:
         scores[m.DECLINED.name] = float(answer is not None and not result.answered)
         scores[m.FALSE_CLAIM.name] = float(answer is not None and result.answered)
-        if result.answered and result.lead:  # a value presented as the answer to a question
-            scores[m.LEAD_PRECISION.name] = 0.0  # the articles don't answer: a wrong lead
         if item.variant != FULL:  # reported apart: whole article removed vs same topic kept
             scores[m.declined_in(item.variant)] = scores[m.DECLINED.name]
     if answer is not None:
         scores[m.CLOSEST.name] = float(result.answer_kind == "closest")
+    if answer is not None and result.answered and result.lead:  # no gold: a wrong lead
+        scores[m.LEAD_PRECISION.name] = m.lead_holds(result.lead, item.answers)
     scores[m.ERROR.name] = float(bool(result.error))
 
 
 def score_kinds(result: ItemResult, answer: Answer | None) -> None:
-    """An answerable item's helpful, wrong-absence and lead scores."""
+    """An answerable item's helpful and wrong-absence scores."""
     item, scores = result.item, result.scores
     if answer is None:
         return
@@ -165,8 +165,6 @@ def score_kinds(result: ItemResult, answer: Answer | None) -> None:
     holds = m.contains_answer(quoted, item.answers) if result.answered or closest else 0.0
     scores[m.HELPFUL.name] = holds
     scores[m.WRONG_ABSENCE.name] = holds if closest else 0.0
-    if result.answered and result.lead:
-        scores[m.LEAD_PRECISION.name] = m.lead_holds(result.lead, item.answers)
 
 
 def score_story(result: ItemResult, answer: Answer | None) -> None:
