@@ -30,7 +30,7 @@ def pick(
     sentence of another outlet that agrees with the best one (``agreement`` at least
     ``agree``) comes second: two outlets saying it say more than two sentences of one."""
     sentences = evidence.sentences
-    near = [s for s in sentences[:max_sentences] if s.score >= sentences[0].score - margin]
+    near = evidence.near_best(max_sentences, margin)
     if len(near) < 2:
         return near
     best = near[0]

@@ -175,7 +175,7 @@ class Decider:
             leads = [s if i == best and scores[i] >= self.verify.lead else replace(s, answer=None)
                      for i, s in enumerate(top)]  # fmt: skip
             ordered = (leads[best], *leads[:best], *leads[best + 1 :])
-            rest = tuple(replace(s, answer=None) for s in evidence.sentences[len(top) :])
+            rest = without_leads(evidence.sentences[len(top) :])
             return replace(evidence, sentences=ordered + rest, kind=ANSWER, verified=verified)
         return replace(closest(q, evidence, self.embedder), verified=verified)
 
@@ -198,8 +198,7 @@ class NearnessDecider:
         if evidence.answerable and lacks_value(q, evidence, self.quoted, self.margin):
             return closest(q, evidence, self.embedder)
         if evidence.answerable and evidence.confidence < self.lead:
-            return replace(evidence, sentences=tuple(replace(s, answer=None)
-                                                     for s in evidence.sentences))  # fmt: skip
+            return replace(evidence, sentences=without_leads(evidence.sentences))
         if evidence.answerable or not near(evidence, self.floor):
             return evidence  # its kind follows ``answerable``: answer or none
         return closest(q, evidence, self.embedder)
@@ -211,8 +210,7 @@ def lacks_value(q: Question, evidence: Evidence, quoted: int = 1, margin: float 
     asked measure ("How many fell?" beside sentences with no count)."""
     if q.kind not in VALUE_KINDS or not evidence.sentences:
         return False
-    best = evidence.sentences[0].score
-    shown = [s for s in evidence.sentences[:quoted] if s.score >= best - margin]
+    shown = evidence.near_best(quoted, margin)
     return not any(typed_spans_for(q, view_of(evidence, s)) for s in shown)
 
 
@@ -222,8 +220,13 @@ def closest(q: Question, evidence: Evidence, embedder) -> Evidence:
     first = view_of(evidence, evidence.sentences[0])
     missing = uncovered(q.text, q.language, [(first.text, first.chunk.language)], embedder,
                         context=first.chunk.text)  # fmt: skip
-    quiet = tuple(replace(s, answer=None) for s in evidence.sentences)
-    return replace(evidence, sentences=quiet, answerable=False, kind=CLOSEST, missing=missing)
+    return replace(evidence, sentences=without_leads(evidence.sentences), answerable=False,
+                   kind=CLOSEST, missing=missing)  # fmt: skip
+
+
+def without_leads(sentences: tuple[ScoredSentence, ...]) -> tuple[ScoredSentence, ...]:
+    """The sentences with no lead value marked (an answer then opens with the quote)."""
+    return tuple(replace(s, answer=None) for s in sentences)
 
 
 def near(evidence: Evidence, floor: float) -> bool:

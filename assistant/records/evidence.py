@@ -103,6 +103,12 @@ class Evidence:
         if not self.kind:
             object.__setattr__(self, "kind", ANSWER if self.answerable else NONE)
 
+    def near_best(self, most: int, margin: float) -> list[ScoredSentence]:
+        """The best sentence and the next ones whose score is within ``margin`` of it, at
+        most ``most``: the sentences an extractive answer quotes (``extractive.pick``)."""
+        best = self.sentences[0].score if self.sentences else 0.0
+        return [s for s in self.sentences[:most] if s.score >= best - margin]
+
 
 ANSWER, CLOSEST, NONE = "answer", "closest", "none"
 ANSWER_KINDS = (ANSWER, CLOSEST, NONE)  # the three kinds of response (docs/api.md)
