@@ -3,7 +3,8 @@
     python bench/scale100k.py build      # resumable: one replica per step, skips done ones
     python bench/scale100k.py measure    # latency, RSS, disk, re-ingest of the real corpus
     python bench/scale100k.py steps      # where one retrieval's time goes, step by step
-    python bench/scale100k.py keywords   # BM25 with the most frequent query terms left out
+    python bench/scale100k.py keywords   # the keyword search alone: tantivy beside SQLite FTS5
+    python bench/scale100k.py memory     # resident memory of a process serving retrievals
 
 The index: real vectors plus synthetic neighbours. The source is the index that
 ``assistant eval --set news-dates --full-corpus`` builds (990 real English news articles,
@@ -37,6 +38,7 @@ import shutil
 import sqlite3
 import statistics
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -260,41 +262,56 @@ def steps(limit: int = 80) -> None:
 
 
 def keywords(limit: int = 80, n: int = 10) -> None:
-    """The keyword search alone, its query's terms as retrieval sends them and with the
-    terms in more than a share of the chunks left out (a document-frequency cut, counted
-    with FTS5's own vocabulary): p50/p95 ms and how many of the full query's top ``n``
-    chunks each cut keeps. Read-only (a temporary vocabulary table)."""
+    """The keyword search alone: as retrieval runs it (tantivy, ``term_index.py``) beside
+    SQLite FTS5's ``bm25()`` over the same rows' stems (the engine before 2026-12-07,
+    rebuilt here in a scratch file, without the join to the rows it had): p50/p95 ms, and
+    the share of FTS5's top ``n`` that tantivy returns (ties broken by chunk id in both)."""
+    from assistant.keywords import KeywordIndex
+    from assistant.records import Filters
     from assistant.terms import terms
 
-    db = sqlite3.connect(TARGET / "articles.keywords.sqlite3")
-    db.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, chunk_terms, 'row')")
-    total = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-    sql = (
-        "SELECT c.chunk_id FROM chunk_terms JOIN chunks c ON c.rowid = chunk_terms.rowid "
-        "WHERE chunk_terms MATCH ? ORDER BY -bm25(chunk_terms) DESC, c.chunk_id LIMIT ?"
-    )
+    index = KeywordIndex(TARGET / "articles.keywords.sqlite3")
+    rows = sqlite3.connect(TARGET / "articles.keywords.sqlite3")
+    scratch = sqlite3.connect(Path(tempfile.mkdtemp()) / "fts5.sqlite3")
+    with scratch:
+        scratch.execute("CREATE VIRTUAL TABLE t USING fts5(chunk_id UNINDEXED, terms)")
+        scratch.executemany("INSERT INTO t VALUES (?, ?)", rows.execute(
+            "SELECT chunk_id, terms FROM chunks ORDER BY rowid"))  # fmt: skip
+    sql = "SELECT chunk_id FROM t WHERE t MATCH ? ORDER BY -bm25(t) DESC, chunk_id LIMIT ?"
     asked = [tuple(dict.fromkeys(terms(q, lang))) for q, lang in questions()[:limit]]
-    result = {}
-    full: list[list[str]] = []
-    for cut in (None, 0.2, 0.1, 0.05):
-        times, kept = [], []
-        for i, query in enumerate(asked):
-            df = dict(db.execute(f"SELECT term, doc FROM vocab WHERE term IN "
-                                 f"({','.join('?' * len(query))})", query))  # fmt: skip
-            used = [t for t in query if cut is None or df.get(t, 0) <= cut * total] or list(query)
-            match = " OR ".join(f'"{t}"' for t in used)
+    times: dict[str, list[float]] = {"tantivy": [], "fts5": []}
+    agree = []
+    for _pass in range(2):  # the first warms caches; only the second is kept
+        times = {"tantivy": [], "fts5": []}
+        agree = []
+        for query in asked:
             started = time.perf_counter()
-            top = [row[0] for row in db.execute(sql, (match, n))]
-            times.append((time.perf_counter() - started) * 1000)
-            if cut is None:
-                full.append(top)
-            kept.append(len(set(top) & set(full[i])) / len(full[i]) if full[i] else 1.0)
-        result["all terms" if cut is None else f"df <= {cut:.0%}"] = {
-            **percentiles(times),
-            "top_kept": round(statistics.mean(kept), 3),
-        }
-    record({"keywords": result, "chunks": total, "questions": len(asked), "n": n,
-            "load1": round(os.getloadavg()[0], 2)})  # fmt: skip
+            ours = [c for c, _ in index.search(query, n, Filters())]
+            middle = time.perf_counter()
+            match = " OR ".join(f'"{t}"' for t in query)
+            fts5 = [row[0] for row in scratch.execute(sql, (match, n))]
+            times["tantivy"].append((middle - started) * 1000)
+            times["fts5"].append((time.perf_counter() - middle) * 1000)
+            agree.append(len(set(ours) & set(fts5)) / len(fts5) if fts5 else 1.0)
+    record({"keywords": {k: percentiles(v) for k, v in times.items()},
+            "top_n_agree": round(statistics.mean(agree), 3), "chunks": index.count(),
+            "questions": len(asked), "n": n, "load1": round(os.getloadavg()[0], 2)})  # fmt: skip
+
+
+def memory() -> None:
+    """Resident memory after opening the index and after one retrieval per question
+    (``/proc/self/status``), what a serving process holds."""
+
+    def rss_mb() -> int:
+        status = Path("/proc/self/status").read_text()
+        return round(int(status.split("VmRSS:")[1].split()[0]) / 1024)
+
+    assistant = open_assistant(TARGET)
+    opened = rss_mb()
+    for question, language in questions():
+        assistant.retriever.retrieve(question, language)
+    record({"rss_after_open_mb": opened, "rss_after_retrievals_mb": rss_mb(),
+            "questions": len(questions())})  # fmt: skip
 
 
 def record(data: dict) -> None:
@@ -306,6 +323,6 @@ def record(data: dict) -> None:
 
 
 if __name__ == "__main__":
-    {"build": build, "measure": measure, "steps": steps, "keywords": keywords}[
-        sys.argv[1] if len(sys.argv) > 1 else "build"
-    ]()
+    commands = {"build": build, "measure": measure, "steps": steps, "keywords": keywords}
+    commands["memory"] = memory
+    commands[sys.argv[1] if len(sys.argv) > 1 else "build"]()

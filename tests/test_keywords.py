@@ -1,6 +1,10 @@
 """The keyword index on its own: stemmed BM25 search and filters; stems and their weights."""
 
+import shutil
+import sqlite3
 from datetime import date
+
+import pytest
 
 from assistant.keywords import KeywordIndex
 from assistant.records import Chunk, Filters
@@ -70,3 +74,56 @@ def test_rare_words_weigh_more_than_common_ones_in_either_language():
     )
     english = term_weights("How many soldiers were killed in Kursk?", "en")
     assert english["kursk"] > english["soldier"] > english["kill"] > 0
+
+
+def test_a_crash_between_the_rows_and_the_bm25_index_is_rebuilt_on_open(tmp_path, monkeypatch):
+    index = KeywordIndex(tmp_path / "k.sqlite3")
+    index.write([chunk("a", "x", "Nordkorea schickt Truppen.")])
+
+    def killed(*_args, **_kwargs):
+        raise RuntimeError("killed after the rows' commit")
+
+    monkeypatch.setattr(index.terms, "apply", killed)
+    with pytest.raises(RuntimeError, match="killed"):
+        index.write([chunk("b", "y", "Pjöngjang nennt die Truppenberichte Gerüchte.")])
+    monkeypatch.undo()
+    assert index.count() == 2 and index.search(terms("Gerüchte", "de"), 5) == []  # behind
+    reopened = KeywordIndex(tmp_path / "k.sqlite3")  # the stamp is one change behind
+    assert [c for c, _ in reopened.search(terms("Gerüchte", "de"), 5)] == ["b"]
+    assert [c for c, _ in reopened.search(terms("Truppen", "de"), 5)] == ["a"]
+
+
+def test_a_missing_or_damaged_bm25_index_is_rebuilt_from_the_rows(tmp_path, caplog):
+    index = KeywordIndex(tmp_path / "k.sqlite3")
+    index.write([chunk("a", "x", "Nordkorea schickt Truppen."), chunk("b", "y", "Kaltes Wetter.")])
+    shutil.rmtree(index.terms.folder)
+    assert [c for c, _ in KeywordIndex(tmp_path / "k.sqlite3").search(["wett"], 5)] == ["b"]
+    (index.terms.folder / "meta.json").write_text("{not json")
+    (index.terms.folder / "synced").write_text("0:0")
+    with caplog.at_level("WARNING", logger="assistant.term_index"):
+        reopened = KeywordIndex(tmp_path / "k.sqlite3")
+    assert "rebuilding the keyword search index" in caplog.text
+    assert [c for c, _ in reopened.search(["trupp"], 5)] == ["a"]
+
+
+def test_a_file_from_the_fts5_days_keeps_its_stems(tmp_path):
+    path = tmp_path / "k.sqlite3"
+    with sqlite3.connect(path) as db:  # the schema up to 2026-12-07: stems in FTS5
+        db.executescript(
+            "CREATE TABLE chunks (rowid INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL, "
+            "article_id TEXT NOT NULL, article_hash TEXT NOT NULL, language TEXT, source TEXT, "
+            "published TEXT, chunk_count INTEGER, sentence_ids TEXT);"
+            "CREATE VIRTUAL TABLE chunk_terms USING fts5(terms, tokenize='unicode61');"
+            "INSERT INTO chunks VALUES (1, 'a', 'x', 'v1', 'de', 'A', '', 1, 'a:0');"
+            "INSERT INTO chunk_terms(rowid, terms) VALUES (1, 'nordkorea trupp');"
+            "INSERT INTO chunks VALUES (2, 'b', 'y', 'v1', 'de', 'A', '', 1, 'b:0');"
+        )
+    index = KeywordIndex(path)
+    assert [c for c, _ in index.search(["trupp"], 5)] == ["a"]
+    assert index.incomplete() == {"y"}  # no stems kept: written again by the next ingest
+
+
+def test_ties_are_broken_by_chunk_id_whatever_the_order_written(tmp_path):
+    index = KeywordIndex(tmp_path / "k.sqlite3")
+    index.write([chunk(c, c, "Truppen an der Grenze.") for c in ("d", "b", "e", "a", "c")])
+    assert [c for c, _ in index.search(["trupp"], 3)] == ["a", "b", "c"]
