@@ -103,3 +103,9 @@ def test_money_is_asked_for_and_found_apart_from_counts():
         ("money", "$ 5 Millionen"),
     ]
     assert ("money", "$5 million") in kinds("It cost $5 million.", "en")
+
+
+def test_a_weekday_is_never_a_name():
+    found = kinds("Trump named Andrew Puzder on Monday, the chief of CKE Restaurants.", "en")
+    assert not any(text == "Monday" for _, text in found)
+    assert kinds("Die Lager öffneten am Samstagabend.", "de") == []

@@ -67,6 +67,15 @@ _MONTHS = (
     "dezember|january|february|march|may|june|july|october|december|jan|feb|mar|apr|jun|"
     "jul|aug|sept?|oct|okt|nov|dec|dez"
 )
+# A weekday is never a name: "Monday" answered "which company" and "Sunday" "where" as
+# names on the news sets (2026-12-07). Nor is it a date span: typed as dates, weekdays
+# turned "The Independent on Sunday" into a date and gave "Monday" leads for "when will
+# the book be out" (docs/evaluation.md).
+_WEEKDAYS = (
+    "(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag)"
+    "(?:abend|morgen|nachmittag|vormittag|mittag|nacht)?|monday|tuesday|wednesday|thursday|"
+    "friday|saturday|sunday"
+)
 # Every month name ends at a word boundary ("Januar" is not "19 Januar" of "19 January") and
 # so does every day ("April 20" is not a date of "April 2015").
 _DATE = re.compile(
@@ -189,6 +198,8 @@ def _names(text: str, language: str, taken: list[tuple[int, int]]) -> list[Typed
     for m in _CAPITAL.finditer(text):
         for start, end in _name_runs(text, m, language, lexicon):
             if _inside(start, end, taken) or re.fullmatch(_MONTHS, text[start:end].lower()):
+                continue
+            if re.fullmatch(_WEEKDAYS, text[start:end].lower()):
                 continue
             tokens = text[start:end].split()
             if len(tokens) == 1 and tokens[0].lower() in STOP:  # "Am 19. Januar", "The"
