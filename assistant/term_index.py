@@ -3,13 +3,14 @@
 Why tantivy and not SQLite FTS5 (which this index used until 2026-12-07): FTS5's
 ``bm25()`` scores every row that matches any query term before the top ten are known, at
 about 2.3 us a row. An OR of a question's stems matches ~15,000 of 103,551 chunks, so the
-keyword search took 36-44 ms (p95 ~110 ms), the longest step of a retrieval at 100,000
-chunks (docs/benchmarks.md). tantivy (the maintained Rust engine behind Quickwit, with
-Python bindings on PyPI) skips documents that cannot reach the top k (block-max WAND):
-0.4 ms p50 (0.8 p95) for the same 80 questions on the same rows, same run, and a 13 MB
-index beside the 140 MB that FTS5 held. Its BM25 is Lucene's (same k1 1.2 and b .75;
-idf ``ln(1 + (N - n + .5) / (n + .5))`` where FTS5 has ``ln((N - n + .5) / (n + .5))``):
-on the news indexes 97-98 % of the top ten and 96-98 % of the first hits are the same.
+keyword search took 51.9 ms p50 (158 p95), the longest step of a retrieval at 100,000
+chunks. tantivy (the maintained Rust engine behind Quickwit, with Python bindings on PyPI)
+skips documents that cannot reach the top k (block-max WAND): 0.8 ms p50 (1.5 p95) for
+the same 80 questions on the same rows, same run (``bench/scale100k.py keywords``,
+docs/benchmarks.md), and a 17 MB folder where FTS5 held 140 MB. Its BM25 is Lucene's
+(same k1 1.2 and b .75; idf ``ln(1 + (N - n + .5) / (n + .5))`` where FTS5 has
+``ln((N - n + .5) / (n + .5))``): 98.4 % of FTS5's top ten at 100k chunks, and on the news
+eval indexes 97-98 % of the top ten and 96-98 % of the first hits are the same.
 
 The keyword rows in SQLite stay the source of truth (each row keeps its stems), and this
 index is derived from them, so it can always be rebuilt (2-3 s per 100,000 chunks) and is:
