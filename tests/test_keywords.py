@@ -98,8 +98,7 @@ def test_a_missing_or_damaged_bm25_index_is_rebuilt_from_the_rows(tmp_path, capl
     index.write([chunk("a", "x", "Nordkorea schickt Truppen."), chunk("b", "y", "Kaltes Wetter.")])
     shutil.rmtree(index.terms.folder)
     assert [c for c, _ in KeywordIndex(tmp_path / "k.sqlite3").search(["wett"], 5)] == ["b"]
-    (index.terms.folder / "meta.json").write_text("{not json")
-    (index.terms.folder / "synced").write_text("0:0")
+    (index.terms.folder / "meta.json").write_text("{not json")  # the stamp still in step
     with caplog.at_level("WARNING", logger="assistant.term_index"):
         reopened = KeywordIndex(tmp_path / "k.sqlite3")
     assert "rebuilding the keyword search index" in caplog.text
