@@ -196,7 +196,11 @@ class KeywordIndex:
         unique = list(dict.fromkeys(query_terms))
         if n <= 0 or not unique:
             return []
-        return self.terms.search(unique, n, filters or Filters())
+        found = self.terms.search(unique, n, filters or Filters())
+        if found is None:  # damaged files: built again from the rows, then asked again
+            self.terms.rebuild(self._all_rows)
+            found = self.terms.search(unique, n, filters or Filters())
+        return found or []
 
     def count(self) -> int:
         """Number of chunks."""

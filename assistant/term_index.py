@@ -24,7 +24,9 @@ index is derived from them, so it can always be rebuilt (2-3 s per 100,000 chunk
   on ``<folder>.lock`` (released by the kernel if the process dies) and checks the stamp
   again under it, so two processes (the HTTP workers) never write it at once.
 * **Readers** reload before each search (a no-op of ~0.06 ms when nothing changed), so a
-  search sees every committed change of any process.
+  search sees every committed change of any process. Damaged files (tantivy raises a
+  ValueError, or panics on a truncated segment) are rebuilt from the rows when opened, or
+  by the search that finds them.
 """
 
 from __future__ import annotations
@@ -126,11 +128,16 @@ class TermIndex:
                 self._rebuild(all_rows)
 
     # --- searching ----------------------------------------------------------------------
+    def rebuild(self, all_rows: AllRows) -> None:
+        """Build it again from ``all_rows()`` (a search found it unreadable)."""
+        with self._writing():
+            self._rebuild(all_rows)
+
     def search(
         self, query_terms: Sequence[str], n: int, filters: Filters
-    ) -> list[tuple[str, float]]:
+    ) -> list[tuple[str, float]] | None:
         """The ``n`` best chunks for any of ``query_terms``: (chunk id, BM25), best first,
-        ties by chunk id."""
+        ties by chunk id; None when the index cannot be read."""
         index = self._open()
         if index is None:
             return []
@@ -148,9 +155,12 @@ class TermIndex:
             searcher = index.searcher()
             hits = searcher.search(query, n + TIE_WINDOW, count=False).hits
             scored = [(searcher.doc(a)["chunk_id"][0], float(score)) for score, a in hits]
-        except ValueError as exc:  # another process rebuilding it this moment
-            log.warning("keyword search skipped: %s unreadable (%s)", self.folder, exc)
-            return []
+        except BaseException as exc:
+            if not unreadable(exc):
+                raise
+            log.warning("keyword search index %s unreadable (%s)", self.folder, exc)
+            self._index = None
+            return None
         scored.sort(key=lambda hit: (-hit[1], hit[0]))
         return scored[:n]
 
@@ -177,7 +187,9 @@ class TermIndex:
         if self._index is None and (self.folder / "meta.json").is_file():
             try:
                 self._index = self._tantivy.Index(self._schema, path=str(self.folder), reuse=True)
-            except ValueError as exc:
+            except BaseException as exc:
+                if not unreadable(exc):
+                    raise
                 log.warning("keyword search index %s unreadable (%s)", self.folder, exc)
                 return None
         return self._index
@@ -228,6 +240,12 @@ class TermIndex:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def unreadable(exc: BaseException) -> bool:
+    """An error of tantivy reading damaged files: its ValueError, or the Rust panic that
+    pyo3 raises as ``PanicException`` (a BaseException: a truncated segment file)."""
+    return isinstance(exc, ValueError) or type(exc).__name__ == "PanicException"
 
 
 def rows_of(records: Iterable[tuple]) -> Iterator[TermRow]:

@@ -126,3 +126,25 @@ def test_ties_are_broken_by_chunk_id_whatever_the_order_written(tmp_path):
     index = KeywordIndex(tmp_path / "k.sqlite3")
     index.write([chunk(c, c, "Truppen an der Grenze.") for c in ("d", "b", "e", "a", "c")])
     assert [c for c, _ in index.search(["trupp"], 3)] == ["a", "b", "c"]
+
+
+def test_a_bm25_index_with_damaged_segments_is_rebuilt(tmp_path, caplog, monkeypatch):
+    index = KeywordIndex(tmp_path / "k.sqlite3")
+    index.write([chunk("a", "x", "Nordkorea schickt Truppen."), chunk("b", "y", "Kaltes Wetter.")])
+    for segment in index.terms.folder.glob("*.idx"):
+        segment.write_bytes(b"\0" * 7)  # meta.json and the stamp stay intact: tantivy panics
+    reopened = KeywordIndex(tmp_path / "k.sqlite3")
+    assert "unreadable" in caplog.text and "rebuilding" in caplog.text
+    assert [c for c, _ in reopened.search(["trupp"], 5)] == ["a"]
+    # found unreadable while serving: built again from the rows, then asked again
+    real, calls = reopened.terms.search, []
+
+    def unreadable_once(*args):
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(reopened.terms, "search", unreadable_once)
+    rebuilt = []
+    monkeypatch.setattr(reopened.terms, "rebuild", lambda rows: rebuilt.append(rows))
+    assert [c for c, _ in reopened.search(["wett"], 5)] == ["b"]
+    assert len(calls) == 2 and len(rebuilt) == 1
