@@ -79,3 +79,29 @@ def test_an_index_without_sentence_vectors_gets_none_back(fake_settings, corpus_
     report = built.ingest(corpus_dir)
     assert report.rebuilt == ["articles_sentences"] and report.texts_embedded == 0
     assert built.index.sentences.count() == 0 and report.unchanged == 2
+
+
+def test_a_run_killed_while_rebuilding_the_sentences_is_finished_by_the_next(
+    assistant, corpus_dir, monkeypatch
+):
+    """The crash loop's find (2026-12-07): killed during the rebuild, the recreated
+    collection was readable but partial, and no later run noticed."""
+    from assistant.ingest import mend as mending
+
+    before = rows(assistant.index.sentences)
+    wedge(monkeypatch, assistant.index.sentences)
+    killed(assistant)
+
+    def killed_midway(index, embedder):
+        raise KeyboardInterrupt("killed while rebuilding")
+
+    monkeypatch.setattr(mending, "rebuild_sentences", killed_midway)
+    with pytest.raises(KeyboardInterrupt):
+        assistant.ingest(corpus_dir)
+    marker = assistant.settings.index_dir / "sentences.rebuilding"
+    assert marker.exists() and rows(assistant.index.sentences) == {}  # recreated, empty
+    monkeypatch.undo()
+    killed(assistant)
+    report = assistant.ingest(corpus_dir)
+    assert report.rebuilt == ["articles_sentences"] and report.texts_embedded == len(before)
+    assert rows(assistant.index.sentences) == before and not marker.exists()

@@ -17,6 +17,8 @@ can only be rebuilt from the articles, so the run must name the whole corpus
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..errors import StoreError
 from ..index import WRITE_BATCH, ChromaIndex, every_row
 from ..providers import Embedder
@@ -41,12 +43,26 @@ def wedged(index: ChromaIndex) -> list[str]:
 
 
 def mend(
-    index: ChromaIndex, embedder: Embedder, whole_corpus: bool, sentences: bool = True
+    index: ChromaIndex,
+    embedder: Embedder,
+    whole_corpus: bool,
+    sentences: bool = True,
+    marker: Path | None = None,
 ) -> tuple[list[str], int]:
     """Recreate wedged collections; returns their names and the sentences embedded again
     (none when the index keeps no sentence vectors, ``sentences`` False). A wedged chunk
     collection is recreated empty (with the sentences) only when the run ingests the
-    whole corpus, which then writes every article again."""
+    whole corpus, which then writes every article again.
+
+    ``marker`` (a file beside the keyword index) exists from before the sentence
+    collection is recreated until its rebuild is complete: a run killed in between left
+    a readable but partial collection, which nothing else would notice (the articles are
+    complete by their chunks), so the next run rebuilds it again. Found by
+    ``tests/test_crash_loop.py`` on 2026-12-07: 305 sentences of 16 articles missing."""
+    if marker is not None and marker.exists() and sentences:
+        written = rebuild_sentences(index, embedder)
+        marker.unlink()
+        return [index.sentences.name], written
     broken = wedged(index)
     if index.chunks.name in broken:
         if not whole_corpus:
@@ -58,8 +74,13 @@ def mend(
         index.recreate()
         return broken, 0
     if index.sentences.name in broken:
+        if marker is not None and sentences:
+            marker.write_text("rebuilding the sentence collection\n", encoding="utf-8")
         index.recreate(sentences_only=True)
-        return broken, rebuild_sentences(index, embedder) if sentences else 0
+        written = rebuild_sentences(index, embedder) if sentences else 0
+        if marker is not None and marker.exists():
+            marker.unlink()
+        return broken, written
     return [], 0
 
 

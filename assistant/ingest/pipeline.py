@@ -135,6 +135,8 @@ class Ingestor:
         self.max_article_chars = max_article_chars
         self.chunk_vectors = chunk_vectors
         self.copies = CopyKeeper(copies or CopyStore.beside(keywords.path), self._drop)
+        # exists while a recreated sentence collection is being refilled (``mend``)
+        self.rebuild_marker = keywords.path.parent / "sentences.rebuilding"
 
     def run(
         self,
@@ -150,7 +152,7 @@ class Ingestor:
         report = IngestReport()
         if after_crash:  # a killed write may also have left a collection unreadable
             report.rebuilt, report.texts_embedded = mend(
-                self.index, self.embedder, prune, self.sentence_vectors
+                self.index, self.embedder, prune, self.sentence_vectors, self.rebuild_marker
             )
             report.orphans_removed = self.index.delete_orphan_sentences()
         kept = self._kept_manifest(after_crash)
