@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from .records import Filters
+from .where import published_day
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +65,6 @@ class TermRow:
 
 # the rows as committed and their generation, read in one transaction
 AllRows = Callable[[], AbstractContextManager[tuple[Iterable[TermRow], int]]]
-
-
-def day_number(published: str) -> int:
-    """2024-10-25 -> 20241025; 0 for an undated (or unreadable) date."""
-    digits = published[:10].replace("-", "")
-    return int(digits) if len(digits) == 8 and digits.isdigit() else 0
 
 
 class TermIndex:
@@ -173,8 +168,8 @@ class TermIndex:
                 term = Query.term_query(self._schema, name, getattr(filters, name))
                 yield tantivy.Occur.Must, Query.const_score_query(term, 0.0)
         if filters.published_from or filters.published_to:
-            low = day_number(filters.published_from.isoformat()) if filters.published_from else 1
-            high = day_number(filters.published_to.isoformat()) if filters.published_to else None
+            low = published_day(filters.published_from.isoformat()) if filters.published_from else 1
+            high = published_day(filters.published_to.isoformat()) if filters.published_to else None
             days = Query.range_query(
                 self._schema, "published", tantivy.FieldType.Integer, max(low, 1), high
             )
@@ -226,7 +221,7 @@ class TermIndex:
             chunk_id=row.chunk_id,
             language=row.language or "",
             source=row.source or "",
-            published=day_number(row.published or ""),
+            published=published_day(row.published or ""),
             terms=row.terms,
         )
 

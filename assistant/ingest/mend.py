@@ -78,8 +78,8 @@ def mend(
             marker.write_text("rebuilding the sentence collection\n", encoding="utf-8")
         index.recreate(sentences_only=True)
         written = rebuild_sentences(index, embedder) if sentences else 0
-        if marker is not None and marker.exists():
-            marker.unlink()
+        if marker is not None:
+            marker.unlink(missing_ok=True)
         return broken, written
     return [], 0
 
