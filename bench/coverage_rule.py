@@ -86,6 +86,7 @@ def row_of(p, evidence, embedder, k: int, margin: float) -> dict:
     first = evidence.sentences[0]
     chunk = evidence.retrieved[first.rank - 1].chunk
     row["holds"] = bool(contains_answer(first.text, item.answers))
+    row["first"] = first.text
     row["kind"] = p.question.kind
     view = SentenceView(chunk, first.index, 0.0)
     row["typed"] = [list(span) for span in typed_spans_for(p.question, view)]

@@ -34,6 +34,11 @@ from assistant.evidence.types import (
         ("Where did the storm hit?", PLACE),
         ("Was zeigen die Satellitenbilder?", OTHER),
         ("What did Putin call the deployment?", OTHER),
+        # the question phrase that comes first decides; a "when" clause only says which time
+        ("How old was Jimmy Breslin when he died?", NUMBER),
+        ("Which band was on stage when the club was attacked?", "name"),
+        ("Wie viele Menschen starben, als das Haus einstürzte?", NUMBER),
+        ("Wann sagte er, wie viele Soldaten geschickt wurden?", DATE),
     ],
 )
 def test_question_types(question, kind):

@@ -139,6 +139,9 @@ def test_the_measure_a_question_asks_for(question, measure):
         ("She works two days per week.", "two days", "duration"),  # not a share
         ("Die Firma setzte 2 Milliarden Euro um.", "2 Milliarden", ""),
         ("It is 3 million kilometres away.", "3 million", "length"),  # the scale skipped
+        ("He was 88.", "88", "age"),  # a sentence that is only an age
+        ("Sie wurde 92 Jahre.", "92 Jahre", "age"),
+        ("The rate was 5.", "5", ""),  # no person: no age
     ],
 )
 def test_a_value_gets_the_measure_of_its_unit(sentence, value, measure):
@@ -245,3 +248,60 @@ def test_a_value_in_the_second_quoted_sentence_answers():
     q = Question(question, "de", question_type(question), {})
     assert NearnessDecider(0.4, None, margin=0.6).decide(q, evidence).kind == "answer"
     assert NearnessDecider(0.4, None, margin=0.1).decide(q, evidence).kind == "closest"
+
+
+def _two_sentences(first: str, second: str, scores=(0.6, 0.05)):
+    from assistant.records import Chunk, Evidence, Retrieved, ScoredSentence, Span
+
+    text = f"{first} {second}"
+    spans = (Span(0, len(first)), Span(len(first) + 1, len(text)))
+    chunk = Chunk("c", "a", "h", "t", text, "en", 0, 0, len(text), 9, spans)
+    q = Question(BRESLIN, "en", question_type(BRESLIN), {})
+    from assistant.evidence.features import SentenceView
+    from assistant.evidence.rank import lead_span
+
+    sentences = tuple(
+        ScoredSentence(1, i, t, score, lead_span(q, SentenceView(chunk, i, 0.9)))
+        for i, (t, score) in enumerate(zip((first, second), scores))
+    )
+    return q, Evidence((Retrieved(chunk, 0.9, 1),), sentences, True, 0.97)
+
+
+BRESLIN = "How old was Jimmy Breslin when he died?"
+DIED = "Jimmy Breslin, the New York columnist, died Sunday, the outlet confirmed."
+
+
+def test_the_sentence_that_carries_on_gives_the_value():
+    """ "... died Sunday." "He was 88.": the age is in the next sentence, which opens with a
+    pronoun; it is quoted second and its value leads."""
+    from assistant.answer.extractive import ExtractiveAnswerer
+    from assistant.evidence.decide import NearnessDecider
+
+    q, evidence = _two_sentences(DIED, "He was 88.")
+    decided = NearnessDecider(0.4, None, margin=0.1).decide(q, evidence)
+    assert decided.kind == "answer"
+    assert [s.text for s in decided.near_best(2, 0.1)] == [DIED, "He was 88."]
+    stream = ExtractiveAnswerer(2, 0.1).stream(q.text, "en", decided)
+    try:
+        while True:
+            next(stream)
+    except StopIteration as done:
+        draft = done.value
+    assert draft.lead == "88" and draft.text.startswith("88 [1]")
+    assert draft.text.index(DIED) < draft.text.index("He was 88.")
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        "The paper was founded in 1919.",  # no pronoun: not the same person's sentence
+        "He wrote 12 books.",  # a count, not an age
+    ],
+)
+def test_a_next_sentence_that_does_not_carry_the_value_on_is_not_quoted(second):
+    from assistant.evidence.decide import NearnessDecider
+
+    q, evidence = _two_sentences(DIED, second)
+    decided = NearnessDecider(0.4, None, margin=0.1).decide(q, evidence)
+    assert decided.kind == "closest"
+    assert [s.text for s in decided.sentences][:1] == [DIED]

@@ -41,7 +41,7 @@ def pick(
         and source_of(evidence, s) != source_of(evidence, best)
         and agreement(evidence, best, s) >= agree
     ]
-    if not agreeing or agreeing[0] in near[1:2]:
+    if not agreeing or agreeing[0] in near[1:2] or near[1].carries_on(best):
         return near
     return [best, agreeing[0], *(s for s in near[1:] if s is not agreeing[0])][:max_sentences]
 
@@ -67,6 +67,16 @@ def lead(sentence: ScoredSentence) -> str:
     return sentence.text[sentence.answer[0] : sentence.answer[1]] if sentence.answer else ""
 
 
+def leader(picked: list[ScoredSentence]) -> ScoredSentence | None:
+    """The quoted sentence whose value leads: the first one's, or, when it has none, the
+    value of the sentence that carries it on ("... died Sunday." "He was 88.")."""
+    if picked and lead(picked[0]):
+        return picked[0]
+    if len(picked) > 1 and picked[1].carries_on(picked[0]) and lead(picked[1]):
+        return picked[1]
+    return None
+
+
 class ExtractiveAnswerer:
     """Quotes up to ``max_sentences`` sentences, led by the value the question asks for."""
 
@@ -82,15 +92,16 @@ class ExtractiveAnswerer:
         picked = pick(evidence, self.max_sentences, self.margin)
         opening, closing = QUOTES.get(language, QUOTES["en"])
         claims, parts = [], []
-        if picked and lead(picked[0]):
-            claims.append(Claim(lead(picked[0]), (picked[0].rank,)))
-            parts.append(f"{lead(picked[0])} [{picked[0].rank}]\n\n")
+        leading = leader(picked)
+        if leading is not None:
+            claims.append(Claim(lead(leading), (leading.rank,)))
+            parts.append(f"{lead(leading)} [{leading.rank}]\n\n")
         parts.append(NOTE.get(language, NOTE["en"]))
         for sentence in picked:
             claims.append(Claim(sentence.text, (sentence.rank,)))
             parts.append(f" {opening}{sentence.text}{closing} [{sentence.rank}]")
         yield from parts
-        return Draft("".join(parts), tuple(claims), bool(picked), lead(picked[0]) if picked else "")
+        return Draft("".join(parts), tuple(claims), bool(picked), lead(leading) if leading else "")
 
     def closest(
         self, question: str, language: str, evidence: Evidence

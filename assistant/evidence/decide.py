@@ -195,6 +195,7 @@ class NearnessDecider:
         self.quoted, self.margin = quoted, margin  # the sentences an answer quotes (pick)
 
     def decide(self, q: Question, evidence: Evidence) -> Evidence:
+        evidence = with_continuation(q, evidence)
         if evidence.answerable and lacks_value(q, evidence, self.quoted, self.margin):
             return closest(q, evidence, self.embedder)
         if evidence.answerable and evidence.confidence < self.lead:
@@ -202,6 +203,27 @@ class NearnessDecider:
         if evidence.answerable or not near(evidence, self.floor):
             return evidence  # its kind follows ``answerable``: answer or none
         return closest(q, evidence, self.embedder)
+
+
+def with_continuation(q: Question, evidence: Evidence) -> Evidence:
+    """A question for a measure (an age, a duration, a mass: ``units.asked_measure``) whose
+    best sentence holds no value of it, where the sentence right after it in the same chunk
+    does and carries it on ("Breslin ... died Sunday." "He was 88."): that sentence is
+    quoted second, with the best one's score (the answer spans the two), and its value may
+    lead (``extractive``). A plain count is too loose a tie: "Wie hoch ist die Geldstrafe?"
+    beside "Er erhielt eine Sperre für zwei Partien." (evals/news-pairs, 2026-12-07)."""
+    if q.kind != NUMBER or not asked_measure(q.text) or not evidence.sentences:
+        return evidence
+    first = evidence.sentences[0]
+    after = next((s for s in evidence.sentences[1:] if s.carries_on(first)), None)
+    if after is None:
+        return evidence
+    if typed_spans_for(q, view_of(evidence, first)):
+        return evidence
+    if not typed_spans_for(q, view_of(evidence, after)):
+        return evidence
+    rest = tuple(s for s in evidence.sentences[1:] if s is not after)
+    return replace(evidence, sentences=(first, replace(after, score=first.score), *rest))
 
 
 def lacks_value(q: Question, evidence: Evidence, quoted: int = 1, margin: float = 0.0) -> bool:

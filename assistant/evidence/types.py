@@ -153,12 +153,16 @@ def asks_verification(question: str) -> bool:
 
 
 def question_type(question: str) -> str:
-    """The kind of value the question asks for, or "other"."""
+    """The kind of value the question asks for, or "other": the kind whose question phrase
+    comes first ("How old was Breslin when he died?" asks for an age, not a date; "Which
+    band was on stage when ...?" for a name), the pattern order breaking a tie."""
     lowered = question.lower()
-    for kind, pattern in _QUESTION_PATTERNS:
-        if re.search(pattern, lowered):
-            return kind
-    return OTHER
+    found = [
+        (m.start(), n, kind)
+        for n, (kind, pattern) in enumerate(_QUESTION_PATTERNS)
+        if (m := re.search(pattern, lowered))
+    ]
+    return min(found)[2] if found else OTHER
 
 
 @lru_cache(maxsize=32768)

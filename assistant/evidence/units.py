@@ -54,6 +54,13 @@ GERMAN_UNITS = {
 _UNIT_AFTER = re.compile(r"\s*(?:-\s*)?([%°]|[^\W\d_][\w/²]*(?:\s*(?:pro|per|je|/)\s*\w+)?)")
 _AGE_WORDS = re.compile(r"(jährig|jährige[nmrs]?|years? old|year-old|jahre alt|alter von|"
                         r"aged|im alter|\bmit\s+\d+\s+jahren)", re.IGNORECASE)  # fmt: skip
+# a sentence that is only an age ("He was 88.", "Sie wurde 92."): the age of who the
+# sentence before names, as obituaries put it
+_BARE_AGE = re.compile(
+    r"\s*(he|she|er|sie)\s+(was|is|turned|would have been|war|ist|wurde|wäre)\s+(\d{1,3})"
+    r"(\s+(jahre|years))?\s*[.!]?\s*",
+    re.IGNORECASE,
+)
 # number words that scale the number before the unit ("1.8 billion light years")
 _SCALE = re.compile(r"\s*(thousand|million|billion|trillion|tausend|millionen|"
                     r"milliarden|milliarde|mio\.?|mrd\.?)\b", re.IGNORECASE)  # fmt: skip
@@ -111,7 +118,7 @@ def span_measure(sentence: str, start: int, end: int) -> str:
     "" for a plain number. The number is the span's first digits ("Rund 45 Prozent", "up to
     15 years"), else its first word ("two days")."""
     span, around = sentence[start:end], sentence[max(0, start - 12) : end + 14]
-    if _AGE_WORDS.search(around):
+    if _AGE_WORDS.search(around) or _BARE_AGE.fullmatch(sentence):
         return AGE
     if _TIMES_WORDS.search(span) or re.match(r"\s*-?\s*(mal|times)\b", sentence[end:]):
         return TIMES

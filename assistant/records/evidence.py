@@ -3,6 +3,7 @@ of response the evidence allows."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -73,6 +74,12 @@ class Retrieval:
     set_aside: tuple[Candidate, ...] = ()  # near-top older reports a "latest" question drops
 
 
+_REFERS_BACK = re.compile(
+    r"\s*[\"“„‚']?(he|she|they|his|her|their|er|sie|sein|seine|seiner|ihr|ihre|ihrer)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class ScoredSentence:
     """A sentence of a ranked chunk and how likely it holds the answer."""
@@ -82,6 +89,12 @@ class ScoredSentence:
     text: str
     score: float  # probability that it holds the answer, 0..1
     answer: tuple[int, int] | None = None  # offsets in ``text`` of the value asked for
+
+    def carries_on(self, other: ScoredSentence) -> bool:
+        """The sentence right after ``other`` in the same chunk, opening with a pronoun that
+        refers back to it ("... died Sunday." "He was 88.")."""
+        after = self.rank == other.rank and self.index == other.index + 1
+        return after and bool(_REFERS_BACK.match(self.text))
 
 
 @dataclass(frozen=True)
