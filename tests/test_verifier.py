@@ -86,3 +86,26 @@ def test_the_pair_head_reads_the_question_and_the_sentence_apart():
     moved = states.copy()
     moved[0, 9] += 100.0  # padding never counts
     assert pair_logits(moved, mask, np.array([2]), head)[0] == pytest.approx(expected)
+
+
+def test_a_question_its_mined_pairs_and_its_article_share_one_fold():
+    """``article_keys``: the verifier's pairs, its mined pairs and the stacked decision
+    key a question by the same article (a same-topic question by its twin's), so that
+    ``fold_of`` never puts an article's sentences on both sides of a fold."""
+    from assistant.evaluation.sets import EvalItem
+    from assistant.evidence.collect import Example
+    from assistant.records import Retrieval
+    from assistant.verifier.pairs import Pair, article_keys
+
+    def example(set_name: str, group: str, item_id: str, gold: tuple[str, ...]) -> Example:
+        item = EvalItem(item_id, "q?", "en", bool(gold), ("a",) if gold else (), gold)
+        return Example(set_name, group, item, Retrieval("q?", "en", ()))
+
+    examples = [
+        example("news-pairs", "news-pairs:en-7", "pair-en-001-answer", ("en-7",)),
+        example("news-pairs", "news-pairs:pair-en-001-absent", "pair-en-001-absent", ()),
+        example("news", "news:news-unans-003", "news-unans-003", ()),
+        example("xquad-de", "xquad:Normannen", "56de0dae#removed", ()),
+    ]
+    known = [Pair("q?", "de", "s", "de", 1, "xquad:Normannen", "xquad-de", "56de0dae")]
+    assert article_keys(examples, known) == ["en-7", "en-7", "news-unans-003", "xquad:Normannen"]

@@ -174,6 +174,27 @@ def read_pairs(path: Path) -> list[Pair]:
     return [Pair(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+def article_keys(examples, known: list[Pair]) -> list[str]:
+    """The article group of each collected question, keyed as the known pairs key it (a
+    news article's id, ``xquad:<title>``), so that ``fold_of`` puts a question, its mined
+    pairs and its article's pairs in one fold: the group of its known pairs; else a news
+    question's gold article; else, for a same-topic question of ``evals/news-pairs`` (no
+    gold article), its answerable twin's article, whose sentences it is answered with;
+    else the question itself."""
+    group = {p.item: p.group for p in known}
+
+    def plain(e) -> str:
+        return e.group.split(":", 1)[-1] if e.group.startswith("news") else e.group
+
+    twins = {e.item.id.rsplit("-", 1)[0]: plain(e) for e in examples if e.item.gold_articles}
+    out = []
+    for e in examples:
+        base = e.item.id.split("#", 1)[0]
+        twin = twins.get(e.item.id.rsplit("-", 1)[0]) if not e.item.gold_articles else None
+        out.append(group.get(base) or twin or plain(e))
+    return out
+
+
 def mined_pairs(examples, model, known: list[Pair], top: int = 5) -> list[Pair]:
     """Hard pairs as answering meets them: the ``top`` sentences the answer model ranks
     first for every collected question (``evidence.fit collect``), positive where the
@@ -185,12 +206,10 @@ def mined_pairs(examples, model, known: list[Pair], top: int = 5) -> list[Pair]:
     from ..evidence.rank import EvidenceRanker
 
     ranker = EvidenceRanker(model)
-    group = {p.item: p.group for p in known}
+    keys = article_keys(examples, known)
     out = []
-    for e in examples:
+    for e, key in zip(examples, keys):
         evidence = ranker.rank(e.item.question, e.retrieval, 5)
-        base = e.item.id.split("#", 1)[0]
-        key = group.get(base, e.group.split(":", 1)[-1] if e.group.startswith("news") else e.group)
         for s in evidence.sentences[:top]:
             chunk = evidence.retrieved[s.rank - 1].chunk
             holds = bool(e.item.answers) and bool(contains_answer(s.text, e.item.answers))

@@ -31,7 +31,7 @@ from ..evidence.cv import fit_models, logistic, prepare
 from ..evidence.decide import VERIFY_FEATURES, VerifyModel, near, typed_spans_for, verify_row
 from ..evidence.features import SentenceView
 from ..evidence.rank import EvidenceRanker
-from .pairs import fold_of, read_pairs
+from .pairs import article_keys, fold_of, read_pairs
 
 FALSE_CLAIMS = 0.08  # per-language ceiling the thresholds aim for (the gate's is .10)
 LEAD_PRECISION = 0.9
@@ -56,13 +56,12 @@ class Row:
 
 
 def folds_of(examples: list[Example], pairs_path: Path, folds: int) -> list[int]:
-    """Each example's fold: its article's, as the verifier's pairs assigned it."""
-    group = {p.item: p.group for p in read_pairs(pairs_path)}
-    out = []
-    for e in examples:
-        key = group.get(e.item.id.split("#", 1)[0], e.group)
-        out.append(fold_of(key, folds))
-    return out
+    """Each example's fold: its article's, as the verifier's pairs and mined pairs assigned
+    it (``pairs.article_keys``). The two used to fall back differently for a question with
+    no known pairs (the prefixed example group here, the bare article id there); on the
+    sets collected on 2026-12-07 every question landed in the same fold either way
+    (checked: 2,378 of 2,378), so no published figure moves."""
+    return [fold_of(key, folds) for key in article_keys(examples, read_pairs(pairs_path))]
 
 
 def rows_for_fold(
