@@ -305,3 +305,10 @@ def test_a_next_sentence_that_does_not_carry_the_value_on_is_not_quoted(second):
     decided = NearnessDecider(0.4, None, margin=0.1).decide(q, evidence)
     assert decided.kind == "closest"
     assert [s.text for s in decided.sentences][:1] == [DIED]
+
+
+def test_a_verified_sentence_without_the_asked_value_is_closest(bot):
+    """The value rule holds with a verifier too: it says yes to a sentence with no count
+    for a "wie viele" question, and the response is still closest evidence."""
+    answer = bot(Scripted("Pjöngjang")).ask("Wie viele Soldaten hat Pjöngjang geschickt?")
+    assert answer.answer_kind == "closest" and answer.lead == ""

@@ -159,7 +159,9 @@ class Decider:
     def decide(self, q: Question, evidence: Evidence) -> Evidence:
         """The evidence with its kind: none stays none; near evidence is an answer when the
         decision verifies it (the verified sentence first, a lead only where verified and of
-        the asked type), else closest (no lead, the words it does not speak to)."""
+        the asked type) and, for a number or money question, the verified sentence holds a
+        value of the asked measure (``lacks_value``); else closest (no lead, the words it
+        does not speak to)."""
         if not near(evidence, self.verify.floor):
             return replace(evidence, answerable=False, kind=NONE)
         top = list(evidence.sentences[: self.verify.top])
@@ -176,7 +178,10 @@ class Decider:
                      for i, s in enumerate(top)]  # fmt: skip
             ordered = (leads[best], *leads[:best], *leads[best + 1 :])
             rest = without_leads(evidence.sentences[len(top) :])
-            return replace(evidence, sentences=ordered + rest, kind=ANSWER, verified=verified)
+            answer = replace(evidence, sentences=ordered + rest, kind=ANSWER, verified=verified)
+            if not lacks_value(q, answer):  # the value rule, as without a verifier
+                return answer
+            evidence = answer
         return replace(closest(q, evidence, self.embedder), verified=verified)
 
 
