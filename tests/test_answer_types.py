@@ -114,3 +114,11 @@ def test_a_weekday_is_never_a_name():
     found = kinds("Trump named Andrew Puzder on Monday, the chief of CKE Restaurants.", "en")
     assert not any(text == "Monday" for _, text in found)
     assert kinds("Die Lager öffneten am Samstagabend.", "de") == []
+
+
+def test_an_agency_credit_is_never_a_name():
+    """ "/TASS/." in a dateline credits the agency; the sentence is not about it."""
+    found = kinds("ST PETERSBURG, March 28. /TASS/. Tour operators met Igor Levitin.", "en")
+    assert not any(text == "TASS" for _, text in found)
+    assert any(text == "Igor Levitin" for _, text in found)
+    assert not any(t == "APA" for _, t in kinds("Wien (APA) – Kanzler Kern sprach.", "de"))

@@ -203,7 +203,7 @@ def _names(text: str, language: str, taken: list[tuple[int, int]]) -> list[Typed
         for start, end in _name_runs(text, m, language, lexicon):
             if _inside(start, end, taken) or re.fullmatch(_MONTHS, text[start:end].lower()):
                 continue
-            if re.fullmatch(_WEEKDAYS, text[start:end].lower()):
+            if re.fullmatch(_WEEKDAYS, text[start:end].lower()) or _credit(text, start, end):
                 continue
             tokens = text[start:end].split()
             if len(tokens) == 1 and tokens[0].lower() in STOP:  # "Am 19. Januar", "The"
@@ -214,6 +214,19 @@ def _names(text: str, language: str, taken: list[tuple[int, int]]) -> list[Typed
                 TypedSpan(_name_kind(text, start, tokens, lexicon), start, end, text[start:end])
             )
     return out
+
+
+# news agencies credited in a dateline: "MOSCOW, March 28. /TASS/.", "WIEN (APA) -"
+_AGENCIES = frozenset("ap afp apa dpa kna reuters sda tass ria xinhua ansa efe epd".split())
+
+
+def _credit(text: str, start: int, end: int) -> bool:
+    """A news agency's credit, not a name the sentence reports on: a word in slashes
+    ("/TASS/"), or a known agency in parentheses ("(APA)")."""
+    before, after = text[start - 1 : start], text[end : end + 1]
+    if before == after == "/":
+        return True
+    return before == "(" and after == ")" and text[start:end].lower() in _AGENCIES
 
 
 def _name_runs(text: str, m: re.Match, language: str, lexicon: GermanLexicon):
