@@ -38,3 +38,31 @@ def test_the_margin_still_bounds_what_is_quoted():
     ev = evidence((1, BEST, 0.9), (3, AGREEING, 0.05))
     assert [s.text for s in pick(ev, 2, margin=0.5)] == [BEST]
     assert pick(Evidence((), (), False, 0.0), 2, 0.5) == []
+
+
+def test_a_quote_that_only_refers_back_is_led_by_the_sentence_it_refers_to():
+    """ "Er möchte im Frühjahr 2016 wieder spielen." says who only with the sentence before
+    it: that one is quoted first, as context; the lead value stays the answer's."""
+    from assistant.answer.extractive import ExtractiveAnswerer, with_context
+
+    named = "Schicker verlor im November die linke Hand."
+    answer = "Er möchte im Frühjahr 2016 wieder spielen."
+    other = "Der Verein SV Horn hält zu ihm."
+    value = (answer.index("Frühjahr"), answer.index(" wieder"))
+    scored = (
+        ScoredSentence(1, 1, answer, 0.8, value),
+        ScoredSentence(1, 0, named, 0.05),
+        ScoredSentence(1, 2, other, 0.01),
+    )
+    evidence = Evidence(EVIDENCE_CHUNKS, scored, True, 0.97)
+    stream = ExtractiveAnswerer(2, 0.1).stream("Wann will Schicker spielen?", "de", evidence)
+    try:
+        while True:
+            next(stream)
+    except StopIteration as done:
+        draft = done.value
+    assert draft.lead == "Frühjahr 2016"
+    assert [c.text for c in draft.claims] == ["Frühjahr 2016", named, answer]
+    assert draft.text.index(named) < draft.text.index(answer)
+    # a quote that names who it is about stands alone
+    assert [s.text for s in with_context(evidence, [scored[2]])] == [other]

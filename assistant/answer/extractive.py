@@ -46,6 +46,18 @@ def pick(
     return [best, agreeing[0], *(s for s in near[1:] if s is not agreeing[0])][:max_sentences]
 
 
+def with_context(evidence: Evidence, picked: list[ScoredSentence]) -> list[ScoredSentence]:
+    """The quoted sentences, led by the sentence before the first one when that one only
+    refers back to it ("Er starb am Samstag im Alter von 79 Jahren." says who only with the
+    sentence before): a reader checks a quote by who it is about."""
+    if not picked:
+        return picked
+    before = next((s for s in evidence.sentences if picked[0].carries_on(s)), None)
+    if before is None or before in picked:
+        return picked
+    return [before, *picked]
+
+
 def agreement(evidence: Evidence, a: ScoredSentence, b: ScoredSentence) -> float:
     """Jaccard of the two sentences' stems (each in its chunk's language), or 1.0 when both
     lead with the same value."""
@@ -97,7 +109,7 @@ class ExtractiveAnswerer:
             claims.append(Claim(lead(leading), (leading.rank,)))
             parts.append(f"{lead(leading)} [{leading.rank}]\n\n")
         parts.append(NOTE.get(language, NOTE["en"]))
-        for sentence in picked:
+        for sentence in with_context(evidence, picked):
             claims.append(Claim(sentence.text, (sentence.rank,)))
             parts.append(f" {opening}{sentence.text}{closing} [{sentence.rank}]")
         yield from parts
