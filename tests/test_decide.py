@@ -142,6 +142,9 @@ def test_the_measure_a_question_asks_for(question, measure):
         ("He was 88.", "88", "age"),  # a sentence that is only an age
         ("Sie wurde 92 Jahre.", "92 Jahre", "age"),
         ("The rate was 5.", "5", ""),  # no person: no age
+        ("It yields 250 to 300 kilos of fish.", "250", "mass"),  # the range's unit
+        ("Er wog zwischen 10 und 12 Tonnen.", "10", "mass"),
+        ("He weighed 90 kilos.", "90", "mass"),  # not kilo-seconds
     ],
 )
 def test_a_value_gets_the_measure_of_its_unit(sentence, value, measure):
@@ -312,3 +315,22 @@ def test_a_verified_sentence_without_the_asked_value_is_closest(bot):
     for a "wie viele" question, and the response is still closest evidence."""
     answer = bot(Scripted("Pjöngjang")).ask("Wie viele Soldaten hat Pjöngjang geschickt?")
     assert answer.answer_kind == "closest" and answer.lead == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "kind"),
+    [
+        # a "how many <unit>" question: a value of another measure does not answer it ...
+        ("How many hectares do the farms cover?", "The farms yield 300 kilos a year.", "closest"),
+        ("How many kilometres is the route?", "The flight takes 17 hours.", "closest"),
+        # ... a value with no unit may (the unit is often said before it)
+        ("Wie viele Hektar umfasst der Park?", "Die Fläche in Hektar liegt bei 2.000.", "answer"),
+        ("How many hectares do the farms cover?", "The farms cover 2,000 hectares.", "answer"),
+    ],
+)
+def test_a_counted_unit_rules_out_values_of_another_measure(question, text, kind):
+    from assistant.evidence.decide import NearnessDecider
+
+    language = "de" if question.startswith("Wie") else "en"
+    q = Question(question, language, question_type(question), {})
+    assert NearnessDecider(0.4, None).decide(q, _evidence(text, language)).kind == kind

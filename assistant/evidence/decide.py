@@ -35,7 +35,7 @@ from ..verifier.missing import uncovered
 from .features import Question, SentenceView
 from .linear import LinearModel
 from .types import MONEY, NAME, NUMBER, PERSON
-from .units import AGE, asked_measure, fits, span_measure
+from .units import AGE, asked_measure, counted_measure, fits, span_measure
 
 # Without a verifier, evidence under the answer model's threshold is shown as the closest
 # evidence when the model gives it at least this probability. Measured on out-of-fold
@@ -116,12 +116,13 @@ def verify_row(
 def typed_spans_for(q: Question, view: SentenceView) -> list[tuple[int, int]]:
     """The spans of ``view`` that are of the type the question asks for (kind, measure,
     and for an age the person named): every one a lead could be."""
-    measure = asked_measure(q.text)
+    measure, counted = asked_measure(q.text), counted_measure(q.text)
     out = []
     for span in view.answer_spans(q):
         if span.text.lower() in STOP or (q.kind == PERSON and span.kind not in (PERSON, NAME)):
             continue
-        if not fits(measure, span_measure(view.text, span.start, span.end)):
+        has = span_measure(view.text, span.start, span.end)
+        if not fits(measure, has) or (counted and not measure and has not in ("", counted)):
             continue
         out.append((span.start, span.end))
     if measure == AGE and (len(out) > 1 or names_in(q.text, view.text)):

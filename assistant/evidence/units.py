@@ -41,6 +41,7 @@ _ASKS = [
 
 GERMAN_UNITS = {
     "tonne": "tonne", "tonnen": "tonne", "kilogramm": "kilogram", "kilo": "kilogram",
+    "kilos": "kilogram",  # pint reads "kilos" as kilo-seconds
     "gramm": "gram", "pfund": "pound", "kilometer": "kilometer", "meter": "meter",
     "zentimeter": "centimeter", "millimeter": "millimeter", "meilen": "mile",
     "stunde": "hour", "stunden": "hour", "minute": "minute", "minuten": "minute",
@@ -65,6 +66,7 @@ _BARE_AGE = re.compile(
 _SCALE = re.compile(r"\s*(thousand|million|billion|trillion|tausend|millionen|"
                     r"milliarden|milliarde|mio\.?|mrd\.?)\b", re.IGNORECASE)  # fmt: skip
 _DIGITS = re.compile(r"\d[\d.,']*")
+_RANGE = re.compile(r"\s*(?:to|bis|-|–|and|und|or|oder)\s*\d[\d.,']*", re.IGNORECASE)
 _WORD_NUMBER = re.compile(r"\b[^\W\d_]+\b")
 _CLOCK = re.compile(r"^\s*(uhr|a\.?m\.?|p\.?m\.?|o'clock)\b|^:\d\d", re.IGNORECASE)
 _TIMES_WORDS = re.compile(r"\b(mal|male|times|once|twice)\b|\w+mal\b", re.IGNORECASE)
@@ -74,6 +76,20 @@ def asked_measure(question: str) -> str:
     """The measure the question's words ask for ("" when it asks for no particular one)."""
     lowered = question.lower()
     return next((m for m, pattern in _ASKS if re.search(pattern, lowered)), "")
+
+
+_COUNTED = re.compile(r"\b(?:how many|wie ?viele?)\s+([^\W\d_][\w²]*)", re.IGNORECASE)
+
+
+def counted_measure(question: str) -> str:
+    """The measure of the unit a "how many" question counts ("How many hectares ...?": an
+    area; "Wie viele Minuten ...?": a duration), "" when it counts things ("how many
+    people"). Looser than ``asked_measure``: a value with no unit may still answer it
+    ("4.9 Milliarden" minutes); only a value of another measure does not ("250 kilos")."""
+    match = _COUNTED.search(question)
+    if not match:
+        return ""
+    return _DIMENSIONS.get(unit_dimension(match.group(1)), "")
 
 
 @lru_cache(maxsize=1)
@@ -123,9 +139,11 @@ def span_measure(sentence: str, start: int, end: int) -> str:
     if _TIMES_WORDS.search(span) or re.match(r"\s*-?\s*(mal|times)\b", sentence[end:]):
         return TIMES
     number = _DIGITS.search(span) or _WORD_NUMBER.search(span)
-    rest = (span[number.end() :] if number else span) + sentence[end : end + 24]
+    rest = (span[number.end() :] if number else span) + sentence[end : end + 40]
     if _CLOCK.match(rest):
         return CLOCK
+    upper = _RANGE.match(rest)  # "250 to 300 kilos": the unit after the range's end
+    rest = rest[upper.end() :] if upper else rest
     scale = _SCALE.match(rest)
     unit = _UNIT_AFTER.match(rest[scale.end() :] if scale else rest)
     if not unit:
