@@ -66,3 +66,21 @@ def test_a_quote_that_only_refers_back_is_led_by_the_sentence_it_refers_to():
     assert draft.text.index(named) < draft.text.index(answer)
     # a quote that names who it is about stands alone
     assert [s.text for s in with_context(evidence, [scored[2]])] == [other]
+
+
+def test_a_sentence_of_punctuation_only_is_never_ranked(tmp_path):
+    """XQuAD's text has "." lines; one was quoted as the closest evidence: “.” [1]."""
+    from conftest import write_fake_model
+
+    from assistant.evidence.model import load_answer_model
+    from assistant.evidence.rank import EvidenceRanker
+    from assistant.records import Candidate, Retrieval, Span
+
+    text = "Clades are branches. . The tree has many."
+    spans = (Span(0, 20), Span(21, 22), Span(23, len(text)))
+    piece = Chunk("c1", "a1", "h", "t", text, "en", 0, 0, len(text), 9, spans)
+    retrieval = Retrieval("What are clades?", "en", (Candidate(piece, 0.8, (0.7, 0.9, 0.2)),))
+    model = load_answer_model(write_fake_model(tmp_path / "m.json"), "fake/hashing-256")
+    ranked = EvidenceRanker(model).rank("What are clades?", retrieval, 5)
+    assert [s.text for s in ranked.sentences] and "." not in [s.text for s in ranked.sentences]
+    assert {s.index for s in ranked.sentences} == {0, 2}
