@@ -35,7 +35,7 @@ from ..verifier.missing import uncovered
 from .features import Question, SentenceView
 from .linear import LinearModel
 from .types import MONEY, NAME, NUMBER, PERSON
-from .units import AGE, asked_measure, counted_measure, fits, span_measure
+from .units import AGE, fits, span_measure
 
 # Without a verifier, evidence under the answer model's threshold is shown as the closest
 # evidence when the model gives it at least this probability. Measured on out-of-fold
@@ -116,7 +116,7 @@ def verify_row(
 def typed_spans_for(q: Question, view: SentenceView) -> list[tuple[int, int]]:
     """The spans of ``view`` that are of the type the question asks for (kind, measure,
     and for an age the person named): every one a lead could be."""
-    measure, counted = asked_measure(q.text), counted_measure(q.text)
+    measure, counted = q.measure, q.counted
     out = []
     for span in view.answer_spans(q):
         if span.text.lower() in STOP or (q.kind == PERSON and span.kind not in (PERSON, NAME)):
@@ -218,7 +218,7 @@ def with_continuation(q: Question, evidence: Evidence) -> Evidence:
     quoted second, with the best one's score (the answer spans the two), and its value may
     lead (``extractive``). A plain count is too loose a tie: "Wie hoch ist die Geldstrafe?"
     beside "Er erhielt eine Sperre für zwei Partien." (evals/news-pairs, 2026-12-07)."""
-    if q.kind != NUMBER or not asked_measure(q.text) or not evidence.sentences:
+    if q.kind != NUMBER or not q.measure or not evidence.sentences:
         return evidence
     first = evidence.sentences[0]
     after = next((s for s in evidence.sentences[1:] if s.carries_on(first)), None)

@@ -43,6 +43,7 @@ from .types import (
     question_type,
     typed_spans,
 )
+from .units import asked_measure, counted_measure
 
 CHUNK_FEATURES = (
     "similarity",
@@ -124,6 +125,16 @@ class Question:
     @cached_property
     def total_idf(self) -> float:
         return sum(self.idf.values()) or 1.0
+
+    @cached_property
+    def measure(self) -> str:
+        """The measure its words ask for (``units.asked_measure``: "how old": an age)."""
+        return asked_measure(self.text)
+
+    @cached_property
+    def counted(self) -> str:
+        """The measure of the unit a "how many" question counts (``units.counted_measure``)."""
+        return counted_measure(self.text)
 
     def names(self, span: TypedSpan) -> bool:
         """The question names this value already ("Putins" when it asks about Putin)."""
