@@ -83,6 +83,15 @@ def corpus_dir(tmp_path: Path) -> Path:
     return folder
 
 
+def drained(stream):
+    """The value a generator returns (an answerer's Draft), its yields read and dropped."""
+    while True:
+        try:
+            next(stream)
+        except StopIteration as done:
+            return done.value
+
+
 def write_fake_model(
     path: Path, embedder: str = "fake/hashing-256", threshold: float = 0.3
 ) -> Path:

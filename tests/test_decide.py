@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import write_fake_model
+from conftest import drained, write_fake_model
 
 from assistant import Assistant
 from assistant.evidence.decide import VERIFY_FEATURES, Decider, VerifyModel
@@ -284,12 +284,7 @@ def test_the_sentence_that_carries_on_gives_the_value():
     decided = NearnessDecider(0.4, None, margin=0.1).decide(q, evidence)
     assert decided.kind == "answer"
     assert [s.text for s in decided.near_best(2, 0.1)] == [DIED, "He was 88."]
-    stream = ExtractiveAnswerer(2, 0.1).stream(q.text, "en", decided)
-    try:
-        while True:
-            next(stream)
-    except StopIteration as done:
-        draft = done.value
+    draft = drained(ExtractiveAnswerer(2, 0.1).stream(q.text, "en", decided))
     assert draft.lead == "88" and draft.text.startswith("88 [1]")
     assert draft.text.index(DIED) < draft.text.index("He was 88.")
 

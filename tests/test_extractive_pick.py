@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from conftest import drained
+
 from assistant.answer.extractive import pick
 from assistant.records import Chunk, Evidence, Retrieved, ScoredSentence
 
@@ -55,12 +57,9 @@ def test_a_quote_that_only_refers_back_is_led_by_the_sentence_it_refers_to():
         ScoredSentence(1, 2, other, 0.01),
     )
     evidence = Evidence(EVIDENCE_CHUNKS, scored, True, 0.97)
-    stream = ExtractiveAnswerer(2, 0.1).stream("Wann will Schicker spielen?", "de", evidence)
-    try:
-        while True:
-            next(stream)
-    except StopIteration as done:
-        draft = done.value
+    draft = drained(
+        ExtractiveAnswerer(2, 0.1).stream("Wann will Schicker spielen?", "de", evidence)
+    )
     assert draft.lead == "Frühjahr 2016"
     assert [c.text for c in draft.claims] == ["Frühjahr 2016", named, answer]
     assert draft.text.index(named) < draft.text.index(answer)
