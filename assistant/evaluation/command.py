@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from ..config import PROJECT_ROOT, Settings
+from ..encoder.kernels import int8_kernels
 from ..errors import IndexMismatchError
 from ..stores import discard
 from . import diff, diffview, gate
@@ -221,6 +222,7 @@ def run_eval(args, settings: Settings, embedder=None, chat_model=None) -> int:
         "answerer": settings.answerer,
         "answer_model": _shown(settings.answer_model),
         "chunk_vectors": settings.chunk_vectors,
+        "int8_kernels": int8_kernels(),
         "top_k": settings.top_k if args.top_k is None else args.top_k,
         "date": dt.date.today().isoformat(),
         "notes": eval_set.notes,
@@ -243,7 +245,10 @@ def finish(run: RunResult, eval_set: EvalSet, args) -> int:
     baseline = gate.load_baseline(baseline_path)
     current = diff.states(item_dict(r) for r in run.items)
     allowed = args.allow_item_regressions
-    comparison = gate.item_comparison(current, baseline_path, allowed, not args.update_baseline)
+    kernels = str(run.config.get("int8_kernels") or "")
+    comparison = gate.item_comparison(
+        current, baseline_path, allowed, not args.update_baseline, kernels
+    )
     if args.update_baseline:
         if baseline_path is None:
             raise EvalSetError(f"set {eval_set.name} has no baseline file; pass --baseline FILE")

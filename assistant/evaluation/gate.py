@@ -134,15 +134,27 @@ def save_baseline(
 
 
 def item_comparison(
-    run_items: dict[str, diff.ItemState], path: Path | None, allowed: int, gated: bool = True
+    run_items: dict[str, diff.ItemState],
+    path: Path | None,
+    allowed: int,
+    gated: bool = True,
+    kernels: str | None = None,
 ) -> diff.Comparison | None:
-    """This run's items against the baseline at ``path`` (None: there is no baseline)."""
+    """This run's items against the baseline at ``path`` (None: there is no baseline);
+    ``kernels``: this run's int8 kernels (``encoder.kernels``), named when the baseline's
+    differ, since items near a threshold may then move without a change of code."""
     if path is None or not Path(path).is_file():
         return None
     stored = load_baseline_items(path)
     config = json.loads(Path(path).read_text(encoding="utf-8")).get("config", {})
     against = f"baseline {_shown(Path(path))}"
     against += f" ({config['date']})" if config.get("date") else ""
+    recorded = config.get("int8_kernels")
+    if kernels and recorded and recorded != kernels:
+        against += (
+            f", recorded with {recorded} int8 kernels, this run {kernels}: vectors differ"
+            " slightly, so an item near a threshold may change"
+        )
     if stored is None:
         return diff.Comparison(against, [], len(run_items), AGGREGATES_ONLY, False, allowed)
     changes = diff.compare(stored, run_items)

@@ -9,6 +9,7 @@ import pytest
 from junitparser import Failure, JUnitXml, Skipped
 
 from assistant.__main__ import main
+from assistant.encoder.kernels import int8_kernels
 from assistant.evaluation import diff, diffview, gate
 from assistant.evaluation.diff import Comparison, ItemState, change_tags
 from assistant.evaluation.junit import write_junit
@@ -100,6 +101,23 @@ def test_the_item_baseline_round_trips_and_compares_equal(tmp_path):
     loaded = gate.load_baseline_items(path)
     assert loaded is not None and diff.compare(loaded, current) == []
     assert gate.load_baseline(path) == {"correct": 1.0}
+
+
+def test_a_baseline_recorded_with_other_int8_kernels_says_so(tmp_path):
+    path = tmp_path / "baseline.json"
+    current = diff.states([report_item("a")])
+    gate.save_baseline(path, {"correct": 1.0}, {"set": "x", "int8_kernels": "avx2"}, current)
+    other = gate.item_comparison(current, path, 0, kernels="avx512-vnni")
+    assert other is not None and "recorded with avx2 int8 kernels, this run avx512-vnni" in (
+        other.against
+    )
+    for kernels in ("avx2", None):
+        same = gate.item_comparison(current, path, 0, kernels=kernels)
+        assert same is not None and "int8 kernels" not in same.against
+    assert int8_kernels("flags\t: fpu sse2 avx2 fma avx512f avx512bw\n") == "avx512"
+    assert int8_kernels("flags\t: fpu avx2 avx512bw avx512_vnni\n") == "avx512-vnni"
+    assert int8_kernels("flags\t: fpu avx2 avx_vnni\n") == "avx-vnni"
+    assert int8_kernels("processor\t: 0\n") not in ("avx2", "avx512", "avx512-vnni")
 
 
 def test_an_old_or_broken_baseline_file(tmp_path):
