@@ -57,13 +57,13 @@ def mend(
     ``marker`` (a file beside the keyword index) exists from before the sentence
     collection is recreated until its rebuild is complete: a run killed in between left
     a readable but partial collection, which nothing else would notice (the articles are
-    complete by their chunks), so the next run rebuilds it again. Found by
-    ``tests/test_crash_loop.py`` on 2026-12-07: 305 sentences of 16 articles missing."""
-    if marker is not None and marker.exists() and sentences:
-        written = rebuild_sentences(index, embedder)
-        marker.unlink()
-        return [index.sentences.name], written
+    complete by their chunks), so the next run counts it as broken and rebuilds it again.
+    Found by ``tests/test_crash_loop.py`` on 2026-12-07: 305 sentences of 16 articles
+    missing."""
     broken = wedged(index)
+    unfinished = marker is not None and marker.exists() and sentences
+    if unfinished and index.sentences.name not in broken:
+        broken.append(index.sentences.name)
     if index.chunks.name in broken:
         if not whole_corpus:
             raise StoreError(
@@ -71,7 +71,9 @@ def mend(
                 f"write left unreadable (Chroma: {WEDGED!r}); ingest the whole corpus with "
                 "--prune to rebuild it from the articles"
             )
-        index.recreate()
+        index.recreate()  # the sentences too: this run writes them with every article
+        if marker is not None:
+            marker.unlink(missing_ok=True)
         return broken, 0
     if index.sentences.name in broken:
         if marker is not None and sentences:
