@@ -211,6 +211,7 @@ def run_eval(args, settings: Settings, embedder=None, chat_model=None) -> int:
     if not eval_set.items:  # the feedback set before its first review
         print(f"set {eval_set.name} has no items yet: nothing to gate")
         return 0
+    gate.read_baseline(args.baseline or eval_set.baseline)  # refused before the run, not after
     inner = embedder or make_embeddings(settings)
     cached = CachedEmbedder(inner, vector_file(cache, inner))
     assistants = build_assistants(eval_set, settings, cache, cached, chat_model)

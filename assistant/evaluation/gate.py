@@ -94,20 +94,36 @@ def applicable(floors: dict[str, float], items: Sequence[EvalItem]) -> dict[str,
     return {name: value for name, value in floors.items() if computable(name)}
 
 
-def load_baseline(path: Path | None) -> dict[str, float] | None:
-    """The stored baseline metrics, or None when there is no file."""
+def read_baseline(path: Path | None) -> dict | None:
+    """The baseline file's contents, or None when there is no file; a file that is not a
+    JSON object is refused with the reason."""
     if path is None or not Path(path).is_file():
         return None
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EvalSetError(f"{path}: expected a baseline JSON file, got {exc}") from None
+    if not isinstance(data, dict):
+        raise EvalSetError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def load_baseline(path: Path | None) -> dict[str, float] | None:
+    """The stored baseline metrics, or None when there is no file."""
+    data = read_baseline(path)
+    if data is None:
+        return None
     return {k: v for k, v in data.get("metrics", data).items() if isinstance(v, (int, float))}
 
 
 def load_baseline_items(path: Path | None) -> dict[str, diff.ItemState] | None:
     """The stored items by id; None when there is no file or it holds metrics only."""
-    if path is None or not Path(path).is_file():
-        return None
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    entries = data.get("items") if isinstance(data, dict) else None
+    return baseline_items(read_baseline(path), path)
+
+
+def baseline_items(data: dict | None, path: Path | None) -> dict[str, diff.ItemState] | None:
+    """The items of a read baseline (``read_baseline``) by id; None when it has none."""
+    entries = data.get("items") if data is not None else None
     if entries is None:
         return None
     try:
@@ -143,10 +159,11 @@ def item_comparison(
     """This run's items against the baseline at ``path`` (None: there is no baseline);
     ``kernels``: this run's int8 kernels (``encoder.kernels``), named when the baseline's
     differ, since items near a threshold may then move without a change of code."""
-    if path is None or not Path(path).is_file():
+    data = read_baseline(path)
+    if data is None or path is None:
         return None
-    stored = load_baseline_items(path)
-    config = json.loads(Path(path).read_text(encoding="utf-8")).get("config", {})
+    stored = baseline_items(data, path)
+    config = data.get("config", {})
     against = f"baseline {_shown(Path(path))}"
     against += f" ({config['date']})" if config.get("date") else ""
     recorded = config.get("int8_kernels")

@@ -130,6 +130,13 @@ def test_an_old_or_broken_baseline_file(tmp_path):
     path.write_text(json.dumps({"metrics": {}, "items": {"a": {"kind": "answer"}}}))
     with pytest.raises(EvalSetError, match="expected items as"):
         gate.load_baseline_items(path)
+    path.write_text("{not json")
+    for read in (gate.load_baseline, gate.load_baseline_items):
+        with pytest.raises(EvalSetError, match="expected a baseline JSON file, got Expecting"):
+            read(path)
+    path.write_text("[1, 2]")
+    with pytest.raises(EvalSetError, match="expected a JSON object, got list"):
+        gate.item_comparison({}, path, 0)
 
 
 def run_of(*results: ItemResult) -> RunResult:
